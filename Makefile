@@ -1,0 +1,53 @@
+# Two commands: `make run` and `make test`. Both create .venv when missing and install the project;
+# a stamp named after the pyproject.toml hash skips the install when nothing changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
+RUN_STAMP := $(VENV)/.stamp-run-$(HASH)
+TEST_STAMP := $(VENV)/.stamp-test-$(HASH)
+SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench system-deps clean
+
+run: $(RUN_STAMP)
+	$(BIN)/interviewer ingest
+	$(BIN)/interviewer serve
+
+test: $(TEST_STAMP) system-deps
+	$(BIN)/ruff check interviewer tests bench
+	bash scripts/offline-pytest.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check interviewer tests bench
+
+bench: $(TEST_STAMP)
+	$(BIN)/python bench/run_all.py
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	rm -f $(VENV)/.stamp-run-*
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.stamp-*
+	touch $@ $(RUN_STAMP)
+
+# The sandbox needs bubblewrap, the browser tests Debian's chromium; installed when we may (root + apt).
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing system packages (tests needing them will be skipped):$$missing"; fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

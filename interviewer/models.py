@@ -1,0 +1,93 @@
+"""Plain data models shared by every module, and the one place they become JSON.
+
+Cards and key points come from the bank; grades from the grader. Everything that leaves the
+process (CLI JSON, SQLite rows, reports, the app API) goes through `to_json` / `from_json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CardKind = Literal["main", "follow_up", "practice"]
+Verdict = Literal["covered", "partial", "missing", "contradicted"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KeyPoint(Model):
+    """One thing a good answer should say: a seed keyword, or a curated addition."""
+
+    keyword: str
+    curated: bool = False
+    category: str = ""
+    explanation: str = ""
+    claims: list[str] = Field(default_factory=list)
+    contradictions: list[str] = Field(default_factory=list)
+
+
+class Card(Model):
+    id: str
+    title: str
+    parent_id: str | None = None
+    kind: CardKind = "main"
+    topic: str = "basics"
+    keywords: list[str] = Field(default_factory=list)
+    answer: str = ""
+    notes: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
+    retracted: list[str] = Field(default_factory=list)
+    keypoints: list[KeyPoint] = Field(default_factory=list)
+    source: str = ""
+
+    @property
+    def gradable(self) -> bool:
+        return bool(self.keypoints)
+
+    def summary(self) -> dict:
+        """The `cards --json` contract: seed keywords verbatim, then curated key points."""
+        extra = [kp.keyword for kp in self.keypoints if kp.curated]
+        return {
+            "id": self.id,
+            "title": self.title,
+            "parent_id": self.parent_id,
+            "keywords": self.keywords + extra,
+            "gradable": self.gradable,
+            "kind": self.kind,
+            "topic": self.topic,
+        }
+
+
+class KeyPointResult(Model):
+    keyword: str
+    verdict: Verdict
+    evidence: str | None = None
+    similarity: float | None = None
+    method: str = "none"
+    curated: bool = False
+
+
+class Grade(Model):
+    card_id: str
+    score: int
+    grade: int
+    keypoints: list[KeyPointResult]
+    llm_used: bool = False
+    notices: list[str] = Field(default_factory=list)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def to_json(obj: BaseModel | list[BaseModel], **kwargs) -> str:
+    if isinstance(obj, list):
+        return json.dumps([o.model_dump(mode="json") for o in obj], ensure_ascii=False, **kwargs)
+    return json.dumps(obj.model_dump(mode="json"), ensure_ascii=False, **kwargs)
+
+
+def from_json(cls: type[M], text: str) -> M:
+    return cls.model_validate_json(text)
