@@ -128,11 +128,10 @@ class Store:
             configuration={"hnsw": {"space": "cosine"}})
 
     def drop(self) -> None:
+        existing = {c.name for c in self.client.list_collections()}
         for name in (QUESTIONS, KEYPOINTS):
-            try:
+            if name in existing:
                 self.client.delete_collection(name)
-            except Exception:  # absent collection: nothing to drop
-                pass
 
     def ingest(self, bank: Bank, glossary: Glossary, rebuild: bool = False) -> IngestResult:
         started = time.perf_counter()
@@ -177,10 +176,10 @@ class Store:
                                   include=["metadatas", "distances"])
         return [SearchHit(card_id=m["card_id"], title=m["title"], topic=m["topic"],
                           similarity=round(1.0 - d, 4))
-                for m, d in zip(result["metadatas"][0], result["distances"][0])]
+                for m, d in zip(result["metadatas"][0], result["distances"][0], strict=True)]
 
     def keypoint_embeddings(self, card_id: str) -> list[tuple[dict, str, list[float]]]:
         """(metadata, text, embedding) of every indexed key-point text of one card."""
         got = self.collection(KEYPOINTS).get(where={"card_id": card_id},
                                              include=["metadatas", "documents", "embeddings"])
-        return list(zip(got["metadatas"], got["documents"], got["embeddings"]))
+        return list(zip(got["metadatas"], got["documents"], got["embeddings"], strict=True))
