@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 RUN_STAMP := $(VENV)/.stamp-run-$(HASH)
 TEST_STAMP := $(VENV)/.stamp-test-$(HASH)
-SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux
+SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux fonts-nanum
 PYTEST_ARGS ?=
 
 .PHONY: run test lint bench system-deps clean
@@ -39,7 +39,8 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.stamp-*
 	touch $@ $(RUN_STAMP)
 
-# The sandbox needs bubblewrap, the browser tests Debian's chromium; installed when we may (root + apt).
+# The sandbox needs bubblewrap, the browser tests Debian's chromium and a Korean font (fonts-nanum,
+# else screenshots show empty boxes); installed when we may (root + apt).
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -72,8 +72,105 @@ def cmd_search(args: argparse.Namespace, rt: Runtime) -> int:
 def cmd_serve(args: argparse.Namespace, rt: Runtime) -> int:
     from interviewer.app import serve
 
-    serve(rt, host=args.host, port=args.port)
+    serve(rt, host=args.host, port=args.port, auth=parse_auth(args.auth))
     return 0
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    user, _, password = value.partition(":")
+    if not user or not password:
+        raise UserError("--auth needs USER:PASSWORD, both non-empty")
+    return user, password
+
+
+CHAT_COMMANDS = {"/hint": "hint", "/힌트": "hint", "/skip": "skip", "/건너뛰기": "skip",
+                 "/모르겠습니다": "dont_know", "/dontknow": "dont_know", "/quit": "finish",
+                 "/종료": "finish", "/finish": "finish"}
+CHAT_HELP = "명령: /hint(/힌트) /skip(/건너뛰기) /모르겠습니다 /quit(/종료) — 그 밖의 입력은 답변입니다."
+
+
+@command("chat")
+def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
+    """The interview in the terminal; with piped input, one answer (or /command) per line."""
+    from interviewer.interview import Deps, Interview, Options
+
+    deps = Deps.from_runtime(rt)
+    if args.resume:
+        interview = Interview.resume(deps, args.resume)
+        print(interview.resume_reply().message if not interview.finished else interview.report()[0])
+    else:
+        options = Options(n_questions=args.questions, topics=args.topics or "", seed=args.seed,
+                          feedback_mode=args.feedback, client="chat")
+        interview, reply = Interview.start(deps, options)
+        print(reply.message)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(CHAT_HELP)
+    try:
+        while not interview.finished:
+            line = _read_answer(interactive)
+            if line is None:
+                print(f"\n입력이 끝났습니다. 면접은 저장되어 있으니 "
+                      f"`interviewer chat --resume {interview.session.id}`로 이어서 할 수 있습니다.")
+                break
+            event = CHAT_COMMANDS.get(line.strip().lower())
+            if line.strip() == "/help":
+                print(CHAT_HELP)
+                continue
+            reply = getattr(interview, event)() if event else interview.answer(line)
+            print(f"\n{reply.message}\n", flush=True)
+    finally:
+        print(f"session: {interview.session.id}", flush=True)
+    return 0
+
+
+def _read_answer(interactive: bool) -> str | None:
+    """One answer: a line of input, or None at the end of input."""
+    if not interactive:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n") if line else None
+    try:
+        return input("답변> ")
+    except EOFError:
+        return None
+
+
+@command("sandbox")
+def cmd_sandbox(args: argparse.Namespace, rt: Runtime) -> int:
+    """Run a numpy program (stdin, a file, or a curated demo) in the sandbox."""
+    from interviewer.sandbox import run_program
+
+    result = run_program(_sandbox_code(args, rt))
+    if args.json:
+        print_json(result.to_dict())
+        return 0 if result.ok else 1
+    if result.stdout:
+        print(result.stdout, end="" if result.stdout.endswith("\n") else "\n")
+    if result.result is not None:
+        print(result.result)
+    if result.figures:
+        print(f"[그림 {len(result.figures)}개 — --json으로 받으면 PNG(base64)가 들어 있습니다]")
+    if result.error:
+        print(f"오류: {result.error}", file=sys.stderr)
+    for note in result.notes:
+        print(f"참고: {note}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _sandbox_code(args: argparse.Namespace, rt: Runtime) -> str:
+    if args.demo:
+        return rt.demos.get(args.demo).code
+    if args.file and args.file != "-":
+        try:
+            return Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read {args.file}: {exc}") from None
+    code = sys.stdin.read()
+    if not code.strip():
+        raise UserError("sandbox needs a program on stdin (or a FILE, or --demo ID)")
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,11 +196,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the Gradio app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    add_llm_flags(p)
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
+
+    p = sub.add_parser("chat", help="the interview in the terminal (piped input: one answer per line)")
+    p.add_argument("--questions", type=int, default=3, metavar="N", help="main questions (default 3)")
+    p.add_argument("--seed", type=int, help="fix the random choices")
+    p.add_argument("--topics", default="", help="comma-separated topic tags or card ids (default: all)")
+    p.add_argument("--feedback", choices=["immediate", "end"], default="immediate",
+                   help="feedback after each answer, or all at the end (실전 모드)")
+    p.add_argument("--resume", metavar="SESSION_ID", help="continue an unfinished interview")
+    add_llm_flags(p)
+
+    p = sub.add_parser("sandbox", help="run a numpy program in the sandbox (code on stdin)")
+    p.add_argument("file", nargs="?", help="program file (default: stdin)")
+    p.add_argument("--demo", metavar="ID", help="run a curated demo from knowledge/demos/")
+    p.add_argument("--json", action="store_true",
+                   help='print {"ok","stdout","result","error","timed_out","figures",...}')
     return parser
+
+
+def add_llm_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", choices=["none", "openai", "local"], help="LLM backend (default: from the environment)")
+    p.add_argument("--base-url", help="OpenAI-compatible server URL (for --llm local)")
+    p.add_argument("--model", help="LLM model name")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
+    settings = settings.with_(llm=getattr(args, "llm", None), llm_base_url=getattr(args, "base_url", None),
+                              llm_model=getattr(args, "model", None))
     if args.bank:
         settings = settings.with_(extra_banks=tuple(args.bank), include_bundled=not args.no_bundled)
     return settings

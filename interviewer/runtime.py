@@ -8,9 +8,12 @@ from __future__ import annotations
 from functools import cached_property
 
 from interviewer.bank import Bank, load_bank
+from interviewer.history import History
+from interviewer.sandbox.demos import Demos, load_demos
 from interviewer.settings import Settings
 from interviewer.store import Store
 from interviewer.text import Glossary
+from interviewer.voice import TemplateVoice
 
 
 class Runtime:
@@ -29,3 +32,17 @@ class Runtime:
     @cached_property
     def store(self) -> Store:
         return Store(self.settings)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self.settings.db_path)
+
+    @cached_property
+    def voice(self) -> TemplateVoice:
+        """How the interviewer words things; templates until an LLM voice is configured."""
+        return TemplateVoice()
+
+    @cached_property
+    def demos(self) -> Demos:
+        """Curated numpy demos (knowledge/demos/), looked up by card with `demos.for_card(id)`."""
+        return load_demos(self.settings.knowledge)

@@ -2,13 +2,39 @@
 
 The interview engine only talks to a `Voice`. `TemplateVoice` needs nothing; the LLM voice
 (`interviewer.llm`) subclasses it and falls back to these templates whenever a call fails.
+Templates vary their phrasing by a hash of the card (never by randomness), so a session replays
+the same way and tests can rely on the wording's shape.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from interviewer.models import Card, Grade, KeyPoint
+
+ASK_OPENERS = ("", "다음 질문입니다. ", "이어서 여쭤볼게요. ")
+FOLLOW_UP_OPENERS = (
+    "말씀하신 내용과 이어지는 질문을 드릴게요.",
+    "조금 더 깊이 들어가 보겠습니다.",
+    "관련해서 꼬리 질문입니다.",
+)
+PROBES_WITH_CATEGORY = (
+    "좋습니다. 그런데 {category} 측면에서는 어떨까요? 방금 말씀하신 것 외에 더 생각나는 점이 있을까요?",
+    "방금 답변 외에 다른 이유는 없을까요? 특히 {category} 쪽을 생각해 보시면 좋겠습니다.",
+    "한 가지만 더 여쭤볼게요. {category} 관점에서 보충 설명을 해 주시겠어요?",
+)
+PROBES_PLAIN = (
+    "방금 말씀하신 것 외에 다른 요인은 없을까요? '{title}'에 대해 조금 더 설명해 주시겠어요?",
+    "좋습니다. 그 밖에 중요한 점이 하나 더 있는데, 무엇일까요?",
+    "한 가지 빠진 부분이 있는 것 같아요. 조금 더 보충해 주시겠어요?",
+)
+
+
+def pick(options: tuple[str, ...], *keys: str) -> str:
+    """A stable choice among phrasings, keyed by the card (and key point), never random."""
+    digest = hashlib.sha1("\x1f".join(keys).encode("utf-8")).digest()
+    return options[digest[0] % len(options)]
 
 
 @dataclass
@@ -24,6 +50,13 @@ class VoiceStats:
         notices, self.notices = self.notices, []
         return notices
 
+    @property
+    def label(self) -> str:
+        """The LLM mode as the UI shows it."""
+        if self.backend == "none":
+            return "LLM 없음 (템플릿 면접관)"
+        return f"{self.backend} · {self.model or '기본 모델'}"
+
 
 class TemplateVoice:
     """No LLM: fixed Korean phrasings. Every method returns a complete, usable sentence."""
@@ -32,19 +65,27 @@ class TemplateVoice:
         self.stats = VoiceStats()
 
     def ask(self, card: Card, number: int, total: int) -> str:
-        return f"[{number}/{total}] {card.title}"
+        opener = "" if number == 1 else pick(ASK_OPENERS, card.id)
+        return f"**[질문 {number}/{total}]** {opener}{card.title}"
 
     def follow_up(self, card: Card, parent: Card) -> str:
-        return f"꼬리 질문입니다. {card.title}"
+        return f"{pick(FOLLOW_UP_OPENERS, card.id)} **{card.title}**"
 
     def probe(self, card: Card, missed: KeyPoint, answer: str) -> str:
-        """Aim at a missed key point without naming it."""
-        hint = f" ({missed.category} 관점에서)" if missed.category else ""
-        return f"방금 답변에서 빠진 부분이 있는 것 같아요. '{card.title}'에 대해{hint} 한 가지 더 설명해 주시겠어요?"
+        """Aim at a missed key point without naming it: only its category may show."""
+        if missed.category:
+            return pick(PROBES_WITH_CATEGORY, card.id, missed.keyword).format(category=missed.category)
+        return pick(PROBES_PLAIN, card.id, missed.keyword).format(title=card.title)
 
     def feedback(self, card: Card, grade: Grade, answer: str) -> str | None:
-        """Prose feedback beside the keyword table; the templates leave the table to speak."""
-        return None
+        """Prose feedback beside the keyword table; one line chosen by the grade."""
+        if grade.grade >= 4:
+            return "핵심을 정확하게 짚으셨습니다."
+        if grade.grade >= 3:
+            return "대부분 잘 설명하셨어요. 빠진 키워드만 보완하면 좋겠습니다."
+        if grade.grade >= 2:
+            return "방향은 맞습니다. 빠진 부분을 참고 답변과 비교해 보세요."
+        return "아쉬운 답변입니다. 참고 답변을 읽고 핵심 키워드를 정리해 두세요."
 
     def closing(self, summary: str) -> str | None:
-        return None
+        return "수고하셨습니다! 면접이 끝났습니다. 아래 결과를 확인해 보세요."

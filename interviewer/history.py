@@ -1,0 +1,343 @@
+"""Interview history in SQLite under INTERVIEWER_HOME: sessions, turns (question, answer, grade), events.
+
+Nothing is lost: each question is written when it is asked, each answer with its grade when it is
+given, one transaction per step, in WAL mode so readers (a report, the history tab) never block the
+interview. Schema changes are append-only migrations recorded by name (`m001_...`), applied in order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from interviewer.errors import UserError
+from interviewer.models import Grade, from_json, to_json
+
+# Marks the file as ours, so a foreign SQLite database is refused instead of being written into.
+APPLICATION_ID = 0x494E5456  # "INTV"
+BUSY_TIMEOUT_MS = 10_000
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Statement by statement: `executescript` would commit the migration's transaction midway."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    _run_script(db, """
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'finished')),
+            client TEXT NOT NULL,
+            feedback_mode TEXT NOT NULL CHECK (feedback_mode IN ('immediate', 'end')),
+            n_questions INTEGER NOT NULL,
+            max_follow_ups INTEGER NOT NULL,
+            topics TEXT NOT NULL,          -- JSON list of the topic filter as given
+            seed INTEGER NOT NULL,
+            plan TEXT NOT NULL,            -- JSON list of the main card ids, in order
+            llm_backend TEXT NOT NULL,
+            llm_model TEXT,
+            llm_calls INTEGER NOT NULL DEFAULT 0,
+            llm_failures INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE turns (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            seq INTEGER NOT NULL,
+            main_index INTEGER NOT NULL,   -- 1-based number of the main question this turn belongs to
+            kind TEXT NOT NULL CHECK (kind IN ('main', 'follow_up', 'probe')),
+            card_id TEXT NOT NULL,
+            parent_card_id TEXT,           -- the main card, for follow-ups and probes
+            probe_keyword TEXT,            -- the missed key point a probe aims at
+            question TEXT NOT NULL,
+            asked_at TEXT NOT NULL,
+            answer TEXT,
+            answered_at TEXT,
+            outcome TEXT CHECK (outcome IN ('answered', 'skipped', 'dont_know')),
+            grade_json TEXT,               -- this answer alone (models.to_json(Grade))
+            merged_json TEXT,              -- the card over the main answer and its probes
+            score INTEGER,
+            grade INTEGER,
+            hints_used INTEGER NOT NULL DEFAULT 0,
+            truncated INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (session_id, seq)
+        );
+        CREATE INDEX turns_by_card ON turns(card_id);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            turn_id INTEGER REFERENCES turns(id),
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_by_session ON events(session_id);
+    """)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class SessionRecord:
+    id: str
+    client: str
+    feedback_mode: str
+    n_questions: int
+    max_follow_ups: int
+    topics: list[str]
+    seed: int
+    plan: list[str]
+    llm_backend: str = "none"
+    llm_model: str | None = None
+    started_at: str = field(default_factory=now)
+    updated_at: str = ""
+    finished_at: str | None = None
+    status: str = "running"
+    llm_calls: int = 0
+    llm_failures: int = 0
+
+
+@dataclass
+class Turn:
+    session_id: str
+    seq: int
+    main_index: int
+    kind: str
+    card_id: str
+    question: str
+    parent_card_id: str | None = None
+    probe_keyword: str | None = None
+    asked_at: str = field(default_factory=now)
+    id: int | None = None
+    answer: str | None = None
+    answered_at: str | None = None
+    outcome: str | None = None
+    grade: Grade | None = None
+    merged: Grade | None = None
+    hints_used: int = 0
+    truncated: bool = False
+
+    @property
+    def pending(self) -> bool:
+        return self.outcome is None
+
+    @property
+    def result(self) -> Grade | None:
+        """The grade that counts for the card: merged over probes when there is one."""
+        return self.merged or self.grade
+
+
+def _json_or_none(grade: Grade | None) -> str | None:
+    return to_json(grade) if grade is not None else None
+
+
+def _grade_or_none(text: str | None) -> Grade | None:
+    return from_json(Grade, text) if text else None
+
+
+def _session_from_row(row: sqlite3.Row) -> SessionRecord:
+    data = dict(row)
+    data["topics"] = json.loads(data["topics"])
+    data["plan"] = json.loads(data["plan"])
+    return SessionRecord(**data)
+
+
+def _turn_from_row(row: sqlite3.Row) -> Turn:
+    data = dict(row)
+    data.pop("score"), data.pop("grade")
+    data["grade"] = _grade_or_none(data.pop("grade_json"))
+    data["merged"] = _grade_or_none(data.pop("merged_json"))
+    data["truncated"] = bool(data["truncated"])
+    return Turn(**data)
+
+
+class Tx:
+    """The writes of one engine step, committed together or not at all."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def create_session(self, s: SessionRecord) -> None:
+        s.updated_at = s.started_at
+        self.db.execute(
+            "INSERT INTO sessions (id, started_at, updated_at, finished_at, status, client, feedback_mode,"
+            " n_questions, max_follow_ups, topics, seed, plan, llm_backend, llm_model)"
+            " VALUES (?, ?, ?, NULL, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (s.id, s.started_at, s.updated_at, s.client, s.feedback_mode, s.n_questions,
+             s.max_follow_ups, json.dumps(s.topics, ensure_ascii=False), s.seed, json.dumps(s.plan),
+             s.llm_backend, s.llm_model))
+
+    def ask(self, turn: Turn) -> None:
+        cursor = self.db.execute(
+            "INSERT INTO turns (session_id, seq, main_index, kind, card_id, parent_card_id, probe_keyword,"
+            " question, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (turn.session_id, turn.seq, turn.main_index, turn.kind, turn.card_id, turn.parent_card_id,
+             turn.probe_keyword, turn.question, turn.asked_at))
+        turn.id = cursor.lastrowid
+        self.touch(turn.session_id)
+
+    def answer(self, turn: Turn) -> None:
+        result = turn.result
+        self.db.execute(
+            "UPDATE turns SET answer = ?, answered_at = ?, outcome = ?, grade_json = ?, merged_json = ?,"
+            " score = ?, grade = ?, truncated = ? WHERE id = ?",
+            (turn.answer, turn.answered_at, turn.outcome, _json_or_none(turn.grade),
+             _json_or_none(turn.merged), result.score if result else None,
+             result.grade if result else None, int(turn.truncated), turn.id))
+        self.touch(turn.session_id)
+
+    def hint(self, turn: Turn) -> None:
+        self.db.execute("UPDATE turns SET hints_used = ? WHERE id = ?", (turn.hints_used, turn.id))
+
+    def event(self, session_id: str, kind: str, turn_id: int | None = None, **data) -> None:
+        self.db.execute("INSERT INTO events (session_id, turn_id, at, kind, data) VALUES (?, ?, ?, ?, ?)",
+                        (session_id, turn_id, now(), kind, json.dumps(data, ensure_ascii=False)))
+
+    def finish(self, s: SessionRecord) -> None:
+        s.status, s.finished_at = "finished", now()
+        self.db.execute(
+            "UPDATE sessions SET status = 'finished', finished_at = ?, updated_at = ?, llm_calls = ?,"
+            " llm_failures = ? WHERE id = ?",
+            (s.finished_at, s.finished_at, s.llm_calls, s.llm_failures, s.id))
+
+    def llm_usage(self, s: SessionRecord) -> None:
+        self.db.execute("UPDATE sessions SET llm_calls = ?, llm_failures = ? WHERE id = ?",
+                        (s.llm_calls, s.llm_failures, s.id))
+
+    def touch(self, session_id: str) -> None:
+        self.db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now(), session_id))
+
+
+class History:
+    """The SQLite store. Connections are short-lived and per call, so any thread may use it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise UserError(f"{self.path}: cannot open the history database: {exc}") from None
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                raise UserError(f"{self.path}: not a readable SQLite database ({exc})") from None
+            raise
+        finally:
+            db.close()
+
+    def migrate(self) -> list[str]:
+        """Create or upgrade the schema; returns the names of the migrations applied now."""
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                applied = self._apply_migrations(db)
+            self._migrated = True
+            return applied
+
+    def _apply_migrations(self, db: sqlite3.Connection) -> list[str]:
+        self._check_ours(db)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+        applied = []
+        for fn in MIGRATIONS:
+            if fn.__name__ in done:
+                continue
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                fn(db)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (fn.__name__, now()))
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            applied.append(fn.__name__)
+        return applied
+
+    def _check_ours(self, db: sqlite3.Connection) -> None:
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if app_id != APPLICATION_ID and (app_id != 0 or tables):
+            raise UserError(f"{self.path}: not an interviewer history database; "
+                            "move it away or set INTERVIEWER_HOME to another directory")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        if not self._migrated:
+            self.migrate()
+        with self._connect() as db:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        if not self._migrated:
+            self.migrate()
+        with self._connect() as db:
+            yield db
+
+    def session(self, session_id: str) -> SessionRecord:
+        with self._read() as db:
+            row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise UserError(f"unknown session id: {session_id!r}")
+        return _session_from_row(row)
+
+    def turns(self, session_id: str) -> list[Turn]:
+        with self._read() as db:
+            rows = db.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
+        return [_turn_from_row(row) for row in rows]
+
+    def events(self, session_id: str) -> list[dict]:
+        with self._read() as db:
+            rows = db.execute("SELECT * FROM events WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        return [{**dict(row), "data": json.loads(row["data"])} for row in rows]
+
+    def sessions(self, status: str | None = None, limit: int = 50) -> list[SessionRecord]:
+        """Most recently active first."""
+        query, params = "SELECT * FROM sessions", []
+        if status:
+            query, params = query + " WHERE status = ?", [status]
+        with self._read() as db:
+            rows = db.execute(query + " ORDER BY updated_at DESC LIMIT ?", (*params, limit)).fetchall()
+        return [_session_from_row(row) for row in rows]
+
+    def journal_mode(self) -> str:
+        with self._read() as db:
+            return db.execute("PRAGMA journal_mode").fetchone()[0]

@@ -1,0 +1,577 @@
+"""The interview as an explicit state machine, free of any UI.
+
+One method per event — `start`, `answer`, `hint`, `skip`, `dont_know`, `finish`, `resume` — driven the
+same way by the Gradio app, the terminal chat and the tests. The state is the session row and its
+turns in the history store: every question is written when asked and every answer with its grade when
+given, so `resume` rebuilds an interview from SQLite alone and a killed process loses nothing.
+
+Flow per main question: ask → grade → decide. A follow-up is the card's own `###` child when the
+answer touched its subject or was good enough to go deeper; otherwise a probe aims at a missed key
+point of the card just answered (graded against the same card; a key point covered in either answer
+counts). At most `max_follow_ups` per main question.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from interviewer.bank import Bank
+from interviewer.errors import UserError
+from interviewer.history import History, SessionRecord, Turn, now
+from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.text import squash
+from interviewer.voice import TemplateVoice
+
+MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice; documented in the README
+DEFAULT_MAX_FOLLOW_UPS = 2
+DEEPER_SCORE = 60  # an answer at least this good earns a deeper follow-up rather than a probe
+FEEDBACK_MODES = ("immediate", "end")
+DONT_KNOW = "모르겠습니다"
+DONT_KNOW_SAYINGS = {"모르겠습니다", "모르겠어요", "잘모르겠습니다", "잘모르겠어요", "모름", "몰라요",
+                     "idontknow", "idon'tknow", "idk", "dontknow"}
+
+NO_INTERVIEW = "진행 중인 면접이 없습니다. 먼저 주제와 질문 수를 고르고 '면접 시작'을 눌러 주세요."
+ALREADY_FINISHED = "이 면접은 이미 끝났습니다. 새 면접을 시작해 주세요."
+EMPTY_ANSWER = "답변이 비어 있어요. 다시 답변해 주세요."
+HELD = "답변을 기록했습니다. (실전 모드: 피드백은 면접이 끝난 뒤에 보여 드립니다.)"
+
+VERDICT_RANK = {"covered": 3, "partial": 2, "contradicted": 1, "missing": 0}
+ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[- ][A-Za-z][A-Za-z0-9]*)*")
+
+
+class Grader(Protocol):
+    def grade(self, card: Card, answer: str) -> Grade: ...
+
+
+@dataclass
+class Deps:
+    """What an interview needs from the runtime."""
+
+    bank: Bank
+    grader: Grader
+    voice: TemplateVoice
+    history: History
+    glossary: object | None = None
+
+    @classmethod
+    def from_runtime(cls, rt) -> Deps:
+        return cls(bank=rt.bank, grader=rt.grader, voice=rt.voice, history=rt.history, glossary=rt.glossary)
+
+
+@dataclass
+class Options:
+    n_questions: int = 3
+    topics: list[str] = field(default_factory=list)
+    seed: int | None = None
+    feedback_mode: str = "immediate"
+    max_follow_ups: int = DEFAULT_MAX_FOLLOW_UPS
+    client: str = "api"
+
+
+@dataclass
+class Reply:
+    """What the candidate sees after an event, and what the API returns."""
+
+    session_id: str | None
+    message: str
+    question: Turn | None = None  # the question now waiting for an answer
+    grade: Grade | None = None  # the grade of the answer just given; None when held, skipped or not recorded
+    finished: bool = False
+    recorded: bool = False
+
+    def api(self) -> dict:
+        """The `/answer` contract of the app."""
+        return {
+            "session_id": self.session_id,
+            "message": self.message,
+            "grade": self.grade.model_dump(mode="json") if self.grade else None,
+            "next": question_api(self.question),
+            "finished": self.finished,
+        }
+
+
+def question_api(turn: Turn | None) -> dict | None:
+    if turn is None:
+        return None
+    return {"card_id": turn.card_id, "question": turn.question, "follow_up": turn.kind != "main"}
+
+
+def new_session_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+# --- planning ---------------------------------------------------------------------------------
+
+def parse_topics(topics: str | list[str] | None) -> list[str]:
+    if topics is None:
+        return []
+    if isinstance(topics, str):
+        topics = topics.split(",")
+    return [t.strip() for t in topics if t and t.strip()]
+
+
+def valid_topics(bank: Bank) -> list[str]:
+    return list(dict.fromkeys([*bank.topics, *(c.topic for c in bank.cards)]))
+
+
+def topic_choices(bank: Bank) -> str:
+    return ", ".join(f"{t}({bank.topic_label(t)})" for t in valid_topics(bank))
+
+
+def question_pool(bank: Bank, topics: list[str]) -> list[Card]:
+    """Gradable cards to open a main question with. A `###` card joins only when its parent is not
+    itself in the pool (otherwise it is reached as a follow-up)."""
+    by_id = [bank.by_id[t] for t in topics if t in bank.by_id]
+    tags = {t for t in topics if t not in bank.by_id}
+    unknown = tags - set(valid_topics(bank))
+    if unknown:
+        raise UserError(f"알 수 없는 주제: {', '.join(sorted(unknown))}. 가능한 주제: {topic_choices(bank)}")
+    for card in by_id:
+        if not card.gradable:
+            raise UserError(f"카드 {card.id!r}는 채점 기준(키워드)이 없어 면접 질문으로 쓸 수 없습니다.")
+    matching = [c for c in bank.cards if c.gradable and c.kind != "practice" and (not topics or c.topic in tags)]
+    mains = {c.id for c in matching if c.kind == "main"}
+    pool = by_id + [c for c in matching if c.kind == "main" or c.parent_id not in mains]
+    pool = list({c.id: c for c in pool}.values())
+    if not pool:
+        raise UserError(f"선택한 주제에 채점할 수 있는 질문이 없습니다: {', '.join(topics)}")
+    return pool
+
+
+def plan_questions(bank: Bank, topics: list[str], n: int, seed: int) -> list[str]:
+    if n < 1:
+        raise UserError("질문 수는 1 이상이어야 합니다.")
+    pool = question_pool(bank, topics)
+    random.Random(seed).shuffle(pool)
+    return [c.id for c in pool[:n]]
+
+
+# --- grading helpers --------------------------------------------------------------------------
+
+def merge_grades(card: Card, earlier: Grade, later: Grade) -> Grade:
+    """A key point covered in either answer counts: per key point keep the better verdict."""
+    best: dict[str, KeyPointResult] = {kp.keyword: kp for kp in earlier.keypoints}
+    for kp in later.keypoints:
+        old = best.get(kp.keyword)
+        if old is None or VERDICT_RANK[kp.verdict] > VERDICT_RANK[old.verdict]:
+            best[kp.keyword] = kp
+    keypoints = list(best.values())
+    score = max(earlier.score, later.score, proportional_score(keypoints))
+    return Grade(card_id=card.id, score=score, grade=grade_for(score), keypoints=keypoints,
+                 llm_used=earlier.llm_used or later.llm_used,
+                 notices=list(dict.fromkeys(earlier.notices + later.notices)))
+
+
+def proportional_score(keypoints: list[KeyPointResult]) -> int:
+    if not keypoints:
+        return 0
+    weights = {"covered": 1.0, "partial": 0.5}
+    return round(100 * sum(weights.get(kp.verdict, 0.0) for kp in keypoints) / len(keypoints))
+
+
+def grade_for(score: int) -> int:
+    return min(4, score // 20)
+
+
+def all_missing(card: Card) -> Grade:
+    """The grade of '모르겠습니다': every key point missed, nothing guessed."""
+    return Grade(card_id=card.id, score=0, grade=0, keypoints=[
+        KeyPointResult(keyword=kp.keyword, verdict="missing", method="dont_know", curated=kp.curated)
+        for kp in card.keypoints])
+
+
+def missed_keypoints(card: Card, grade: Grade | None) -> list[KeyPoint]:
+    if grade is None:
+        return list(card.keypoints)
+    verdicts = {kp.keyword: kp.verdict for kp in grade.keypoints}
+    return [kp for kp in card.keypoints if verdicts.get(kp.keyword, "missing") != "covered"]
+
+
+def subject_terms(child: Card, parent: Card, glossary) -> list[str]:
+    """Words that show an answer touched a follow-up's subject: its keywords and the English terms
+    of its title that the parent question does not already contain."""
+    parent_title = parent.title.lower()
+    terms = [kw for kw in child.keywords]
+    terms += [t for t in ASCII_TERM.findall(child.title) if t.lower() not in parent_title]
+    if glossary is not None:
+        terms += [alias for t in list(terms) for alias in glossary.aliases_in(t)]
+    return [t for t in dict.fromkeys(terms) if len(t) >= 2]
+
+
+def touches(answer: str, terms: list[str]) -> bool:
+    text = squash(answer)
+    return any(squash(term) and squash(term) in text for term in terms)
+
+
+def format_feedback(grade: Grade, prose: str | None = None) -> str:
+    """Score, then ✓/△/✗ per key point with the evidence quoted."""
+    lines = [f"**점수 {grade.score}/100 · 등급 {grade.grade}/4**"]
+    for kp in grade.keypoints:
+        if kp.verdict == "covered":
+            lines.append(f"- ✓ **{kp.keyword}** — “{kp.evidence}”" if kp.evidence else f"- ✓ **{kp.keyword}**")
+        elif kp.verdict == "partial":
+            quote = f" — “{kp.evidence}”" if kp.evidence else ""
+            lines.append(f"- △ **{kp.keyword}** (부분적으로 언급){quote}")
+        elif kp.verdict == "contradicted":
+            quote = f" — “{kp.evidence}”" if kp.evidence else ""
+            lines.append(f"- ✗ **{kp.keyword}** (사실과 다른 설명){quote}")
+        else:
+            lines.append(f"- ✗ **{kp.keyword}** — 답변에서 찾지 못했습니다")
+    if prose:
+        lines.append("")
+        lines.append(prose)
+    return "\n".join(lines)
+
+
+def reference_block(card: Card) -> str:
+    answer = card.answer or "(참고 답변이 없습니다)"
+    return "**참고 답변**\n> " + answer.replace("\n", "\n> ")
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+class Interview:
+    """One candidate's interview. Not thread-safe by itself: callers hold `lock` per event."""
+
+    def __init__(self, deps: Deps, session: SessionRecord, turns: list[Turn]):
+        self.deps = deps
+        self.session = session
+        self.turns = turns
+        self.lock = threading.Lock()
+        self._llm_base = (deps.voice.stats.calls, deps.voice.stats.failures)
+
+    # events ------------------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, deps: Deps, options: Options) -> tuple[Interview, Reply]:
+        if options.feedback_mode not in FEEDBACK_MODES:
+            raise UserError(f"피드백 방식은 {', '.join(FEEDBACK_MODES)} 중 하나여야 합니다.")
+        if options.max_follow_ups < 0:
+            raise UserError("꼬리 질문 수는 0 이상이어야 합니다.")
+        topics = parse_topics(options.topics)
+        seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+        plan = plan_questions(deps.bank, topics, options.n_questions, seed)
+        stats = deps.voice.stats
+        session = SessionRecord(
+            id=new_session_id(), client=options.client, feedback_mode=options.feedback_mode,
+            n_questions=len(plan), max_follow_ups=options.max_follow_ups, topics=topics, seed=seed,
+            plan=plan, llm_backend=stats.backend, llm_model=stats.model)
+        interview = cls(deps, session, [])
+        first = interview._main_turn(1)
+        with deps.history.transaction() as tx:
+            tx.create_session(session)
+            tx.event(session.id, "start", requested=options.n_questions, topics=topics, seed=seed)
+            tx.ask(first)
+        interview.turns.append(first)
+        notice = ""
+        if len(plan) < options.n_questions:
+            notice = f"선택한 주제에는 질문이 {len(plan)}개뿐이라 {len(plan)}개로 진행합니다.\n\n"
+        intro = (f"모의 면접을 시작합니다. 질문 {len(plan)}개"
+                 f"{', 꼬리 질문 포함' if options.max_follow_ups else ''}"
+                 f"{' · 실전 모드 (피드백은 마지막에)' if options.feedback_mode == 'end' else ''}.\n\n")
+        return interview, Reply(session.id, notice + intro + first.question, question=first, recorded=True)
+
+    @classmethod
+    def resume(cls, deps: Deps, session_id: str) -> Interview:
+        session = deps.history.session(session_id)
+        interview = cls(deps, session, deps.history.turns(session_id))
+        if not interview.finished and interview.current is None:
+            interview._recover_missing_question()
+        return interview
+
+    def resume_reply(self) -> Reply:
+        if self.finished:
+            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
+        turn = self.current
+        return Reply(self.session.id, "이어서 진행합니다.\n\n" + turn.question, question=turn)
+
+    def answer(self, text: str) -> Reply:
+        if self.finished:
+            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
+        turn = self.current
+        text = (text or "").strip()
+        if not text:
+            return Reply(self.session.id, f"{EMPTY_ANSWER}\n\n{turn.question}", question=turn)
+        if squash(text).rstrip(".!") in DONT_KNOW_SAYINGS:
+            return self.dont_know()
+        notice = ""
+        if len(text) > MAX_ANSWER_CHARS:
+            notice = (f"_답변이 너무 길어 앞의 {MAX_ANSWER_CHARS:,}자만 채점했습니다 "
+                      f"(받은 길이 {len(text):,}자)._\n\n")
+            text, turn.truncated = text[:MAX_ANSWER_CHARS], True
+        card = self.deps.bank.get(turn.card_id)
+        grade = self.deps.grader.grade(card, text)
+        self._record(turn, "answered", text, grade)
+        shown = turn.result
+        body = self._feedback(card, shown, text) if self.session.feedback_mode == "immediate" else HELD
+        return self._advance(turn, notice + body, grade=shown if self._feedback_now else None)
+
+    def skip(self) -> Reply:
+        if self.finished:
+            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
+        turn = self.current
+        self._record(turn, "skipped", None, None)
+        return self._advance(turn, "질문을 건너뛰었습니다.", next_main=True)
+
+    def dont_know(self) -> Reply:
+        if self.finished:
+            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
+        turn = self.current
+        card = self.deps.bank.get(turn.card_id)
+        self._record(turn, "dont_know", DONT_KNOW, all_missing(card))
+        message = f"괜찮습니다. 모르는 부분은 누락으로 기록해 둘게요.\n\n{reference_block(card)}"
+        return self._advance(turn, message, grade=turn.result if self._feedback_now else None, next_main=True)
+
+    def hint(self) -> Reply:
+        if self.finished:
+            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
+        turn = self.current
+        card = self.deps.bank.get(turn.card_id)
+        candidates = self._hint_candidates(turn, card)
+        if turn.hints_used >= len(candidates):
+            return Reply(self.session.id, "더 드릴 힌트가 없어요. 아는 만큼 답변해 보세요.", question=turn)
+        kp = candidates[turn.hints_used]
+        turn.hints_used += 1
+        with self.deps.history.transaction() as tx:
+            tx.hint(turn)
+            tx.event(self.session.id, "hint", turn.id, keyword=kp.keyword, category=kp.category)
+        about = kp.category or self.deps.bank.topic_label(card.topic)
+        message = (f"💡 힌트 {turn.hints_used}/{len(candidates)}: **{about}** 관점에서 "
+                   "떠올려 보세요.")
+        return Reply(self.session.id, message, question=turn, recorded=True)
+
+    def finish(self) -> Reply:
+        """End now (early or at the end); the report covers what was answered."""
+        if not self.finished:
+            self._sync_llm_usage()
+            with self.deps.history.transaction() as tx:
+                tx.event(self.session.id, "finish", early=self.current is not None)
+                tx.finish(self.session)
+        markdown, _ = self.report()
+        closing = self.deps.voice.closing(markdown) or ""
+        return Reply(self.session.id, f"{closing}\n\n{markdown}".strip(), finished=True, recorded=True)
+
+    # state -------------------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.session.status == "finished"
+
+    @property
+    def current(self) -> Turn | None:
+        """The question waiting for an answer, if any."""
+        if self.turns and self.turns[-1].pending:
+            return self.turns[-1]
+        return None
+
+    @property
+    def _feedback_now(self) -> bool:
+        return self.session.feedback_mode == "immediate"
+
+    def report(self) -> tuple[str, dict]:
+        return minimal_report(self.session, self.turns, self.deps.bank)
+
+    def messages(self) -> list[dict]:
+        """The chat so far, rebuilt from the store (Gradio message format)."""
+        out = []
+        for turn in self.turns:
+            out.append({"role": "assistant", "content": turn.question})
+            if turn.pending:
+                continue
+            out.append({"role": "user", "content": turn.answer or "(건너뜀)"})
+            if turn.result and self._feedback_now:
+                card = self.deps.bank.get(turn.card_id)
+                out.append({"role": "assistant", "content": format_feedback(turn.result)
+                            if turn.outcome == "answered" else reference_block(card)})
+        return out
+
+    # internals ---------------------------------------------------------------------------------
+
+    def _feedback(self, card: Card, grade: Grade, answer: str) -> str:
+        return format_feedback(grade, self.deps.voice.feedback(card, grade, answer))
+
+    def _record(self, turn: Turn, outcome: str, answer: str | None, grade: Grade | None) -> None:
+        """Fill in the answered turn in memory; `_advance` writes it with the next step."""
+        turn.outcome, turn.answer, turn.answered_at, turn.grade = outcome, answer, now(), grade
+        if turn.kind == "probe" and grade is not None:
+            card = self.deps.bank.get(turn.card_id)
+            earlier = self._latest_result(turn.main_index, turn.card_id, before=turn.seq)
+            turn.merged = merge_grades(card, earlier, grade) if earlier else None
+
+    def _advance(self, turn: Turn, message: str, grade: Grade | None = None,
+                 next_main: bool = False) -> Reply:
+        nxt = self._main_turn(turn.main_index + 1) if next_main else self._decide(turn)
+        finished = nxt is None
+        if finished:
+            self._sync_llm_usage()
+        with self.deps.history.transaction() as tx:
+            tx.answer(turn)
+            if turn.truncated:
+                tx.event(self.session.id, "truncated", turn.id, limit=MAX_ANSWER_CHARS)
+            if nxt is not None:
+                tx.ask(nxt)
+            else:
+                tx.event(self.session.id, "finish", early=False)
+                tx.finish(self.session)
+        notices = "".join(f"_{n}_\n\n" for n in self.deps.voice.stats.drain_notices())
+        if nxt is not None:
+            self.turns.append(nxt)
+            return Reply(self.session.id, f"{notices}{message}\n\n---\n\n{nxt.question}", question=nxt,
+                         grade=grade, recorded=True)
+        markdown, _ = self.report()
+        closing = self.deps.voice.closing(markdown) or ""
+        return Reply(self.session.id, f"{notices}{message}\n\n---\n\n{closing}\n\n{markdown}", grade=grade,
+                     finished=True, recorded=True)
+
+    def _decide(self, turn: Turn) -> Turn | None:
+        group = [t for t in self.turns if t.main_index == turn.main_index]
+        if sum(t.kind != "main" for t in group) < self.session.max_follow_ups:
+            follow = self._follow_up(group, turn)
+            if follow is not None:
+                return follow
+        return self._main_turn(turn.main_index + 1)
+
+    def _follow_up(self, group: list[Turn], last: Turn) -> Turn | None:
+        bank = self.deps.bank
+        main = bank.get(group[0].card_id)
+        asked = {t.card_id for t in self.turns}
+        children = [c for c in bank.children(main.id)
+                    if c.gradable and c.id not in asked and c.id not in self.session.plan]
+        said = "\n".join(t.answer or "" for t in group if t.outcome == "answered")
+        touched = [c for c in children if touches(said, subject_terms(c, main, self.deps.glossary))]
+        result = last.result
+        rng = random.Random(f"{self.session.seed}:{last.seq}")
+        if touched:
+            return self._follow_up_turn(last, touched[0], main)
+        if children and result is not None and result.score >= DEEPER_SCORE:
+            return self._follow_up_turn(last, rng.choice(children), main)
+        card = bank.get(last.card_id)
+        probed = {t.probe_keyword for t in group if t.card_id == card.id and t.kind == "probe"}
+        missed = [kp for kp in missed_keypoints(card, result) if kp.keyword not in probed]
+        if not missed:
+            return None
+        text = self.deps.voice.probe(card, missed[0], said)
+        return Turn(session_id=self.session.id, seq=last.seq + 1, main_index=last.main_index, kind="probe",
+                    card_id=card.id, parent_card_id=main.id, probe_keyword=missed[0].keyword, question=text)
+
+    def _follow_up_turn(self, last: Turn, card: Card, main: Card) -> Turn:
+        return Turn(session_id=self.session.id, seq=last.seq + 1, main_index=last.main_index,
+                    kind="follow_up", card_id=card.id, parent_card_id=main.id,
+                    question=self.deps.voice.follow_up(card, main))
+
+    def _main_turn(self, number: int) -> Turn | None:
+        plan = self.session.plan
+        if number > len(plan):
+            return None
+        card = self.deps.bank.get(plan[number - 1])
+        seq = self.turns[-1].seq + 1 if self.turns else 1
+        return Turn(session_id=self.session.id, seq=seq, main_index=number, kind="main", card_id=card.id,
+                    question=self.deps.voice.ask(card, number, len(plan)))
+
+    def _latest_result(self, main_index: int, card_id: str, before: int) -> Grade | None:
+        for t in reversed(self.turns):
+            if t.main_index == main_index and t.card_id == card_id and t.seq < before and t.result:
+                return t.result
+        return None
+
+    def _hint_candidates(self, turn: Turn, card: Card) -> list[KeyPoint]:
+        """Missed key points, the one a probe aims at first."""
+        earlier = self._latest_result(turn.main_index, card.id, before=turn.seq)
+        missed = missed_keypoints(card, earlier)
+        missed.sort(key=lambda kp: kp.keyword != turn.probe_keyword)
+        return missed
+
+    def _recover_missing_question(self) -> None:
+        """A running session whose last turn is answered (written by an older version or by hand):
+        ask the next question so the interview can go on."""
+        last = self.turns[-1] if self.turns else None
+        nxt = self._main_turn(1) if last is None else self._decide(last)
+        with self.deps.history.transaction() as tx:
+            if nxt is None:
+                tx.finish(self.session)
+            else:
+                tx.ask(nxt)
+                self.turns.append(nxt)
+
+    def _sync_llm_usage(self) -> None:
+        stats = self.deps.voice.stats
+        self.session.llm_calls = max(0, stats.calls - self._llm_base[0])
+        self.session.llm_failures = max(0, stats.failures - self._llm_base[1])
+
+
+# --- the minimal report (the full one lives in its own module) -----------------------------------
+
+OUTCOME_LABELS = {"answered": "답변", "skipped": "건너뜀", "dont_know": "모르겠습니다", None: "미응답"}
+KIND_LABELS = {"main": "질문", "follow_up": "꼬리 질문", "probe": "보충 질문"}
+
+
+def minimal_report(session: SessionRecord, turns: list[Turn], bank: Bank) -> tuple[str, dict]:
+    """Markdown and JSON, one entry per question asked: card, answer, score, grade, key points."""
+    questions = [_question_entry(turn, bank) for turn in turns]
+    final: dict[str, int] = {}
+    for q in questions:
+        if q["score"] is not None:
+            final[q["card_id"]] = q["score"]  # a later probe's merged grade replaces the earlier one
+    average = round(sum(final.values()) / len(final)) if final else None
+    data = {
+        "session_id": session.id,
+        "status": session.status,
+        "started_at": session.started_at,
+        "finished_at": session.finished_at,
+        "feedback_mode": session.feedback_mode,
+        "llm": {"backend": session.llm_backend, "model": session.llm_model,
+                "calls": session.llm_calls, "failures": session.llm_failures},
+        "questions": questions,
+        "summary": {
+            "average_score": average,
+            "graded_cards": len(final),
+            "skipped": sum(q["outcome"] == "skipped" for q in questions),
+            "dont_know": sum(q["outcome"] == "dont_know" for q in questions),
+            "unanswered": sum(q["outcome"] is None for q in questions),
+        },
+    }
+    return _report_markdown(data), data
+
+
+def _question_entry(turn: Turn, bank: Bank) -> dict:
+    card = bank.by_id.get(turn.card_id)
+    result = turn.result
+    return {
+        "number": turn.main_index, "kind": turn.kind, "card_id": turn.card_id,
+        "parent_card_id": turn.parent_card_id, "title": card.title if card else turn.card_id,
+        "question": turn.question, "asked_at": turn.asked_at, "answer": turn.answer,
+        "answered_at": turn.answered_at, "outcome": turn.outcome, "hints_used": turn.hints_used,
+        "truncated": turn.truncated, "score": result.score if result else None,
+        "grade": result.grade if result else None,
+        "keypoints": [kp.model_dump(mode="json") for kp in result.keypoints] if result else [],
+        "reference": card.answer if card else "",
+    }
+
+
+def _report_markdown(data: dict) -> str:
+    summary = data["summary"]
+    status = "완료" if data["status"] == "finished" else "진행 중 (미완료)"
+    average = f"{summary['average_score']}/100" if summary["average_score"] is not None else "채점된 답변 없음"
+    lines = [f"## 면접 결과 · {data['session_id']}", "",
+             f"- 상태: {status}", f"- 평균 점수: {average}",
+             f"- 건너뜀 {summary['skipped']} · 모르겠습니다 {summary['dont_know']} · 미응답 {summary['unanswered']}"]
+    last_of_card = {q["card_id"]: i for i, q in enumerate(data["questions"])}
+    for i, q in enumerate(data["questions"]):
+        lines += ["", f"### {q['number']}. [{KIND_LABELS[q['kind']]}] {q['title']}"]
+        lines.append(f"- {OUTCOME_LABELS[q['outcome']]}" + (f" · 힌트 {q['hints_used']}회" if q["hints_used"] else ""))
+        if q["answer"] and q["outcome"] == "answered":
+            lines.append("> " + q["answer"].replace("\n", "\n> "))
+        if q["score"] is not None:
+            grade = Grade(card_id=q["card_id"], score=q["score"], grade=q["grade"],
+                          keypoints=[KeyPointResult(**kp) for kp in q["keypoints"]])
+            lines += ["", format_feedback(grade)]
+        weak = q["outcome"] in ("skipped", "dont_know") or (q["score"] is not None and q["score"] < 100)
+        if weak and last_of_card[q["card_id"]] == i:  # the reference once per card, after its last answer
+            lines += ["", "참고 답변: " + (q["reference"] or "(없음)")]
+    return "\n".join(lines)
