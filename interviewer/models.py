@@ -26,6 +26,7 @@ class KeyPoint(Model):
     curated: bool = False
     category: str = ""
     explanation: str = ""
+    terms: list[list[str]] = Field(default_factory=list)
     claims: list[str] = Field(default_factory=list)
     contradictions: list[str] = Field(default_factory=list)
 
@@ -69,6 +70,8 @@ class KeyPointResult(Model):
     similarity: float | None = None
     method: str = "none"
     curated: bool = False
+    # Set when an LLM judge's verdict replaced the grader's (method "llm"): the grader's own verdict.
+    deterministic_verdict: Verdict | None = None
 
 
 class Grade(Model):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from interviewer.bank import Bank, load_bank
+from interviewer.errors import UserError
+from interviewer.grading import Grader
 from interviewer.history import History
 from interviewer.sandbox.demos import Demos, load_demos
 from interviewer.settings import Settings
@@ -34,13 +36,29 @@ class Runtime:
         return Store(self.settings)
 
     @cached_property
+    def grader(self) -> Grader:
+        """The deterministic grader; with --llm-judge wrapped in an LLM second opinion."""
+        grader = Grader(self.bank, self.glossary, self.store)
+        if not self.settings.llm_judge:
+            return grader
+        if self.settings.llm == "none":
+            raise UserError("--llm-judge needs an LLM: add --llm openai or --llm local")
+        from interviewer.llm import JudgedGrader
+
+        return JudgedGrader(grader, self.voice)  # type: ignore[return-value]
+
+    @cached_property
     def history(self) -> History:
         return History(self.settings.db_path)
 
     @cached_property
     def voice(self) -> TemplateVoice:
-        """How the interviewer words things; templates until an LLM voice is configured."""
-        return TemplateVoice()
+        """How the interviewer words things: an LLM voice when one is configured, else templates."""
+        if self.settings.llm == "none":
+            return TemplateVoice()
+        from interviewer.llm import build_voice
+
+        return build_voice(self.settings)
 
     @cached_property
     def demos(self) -> Demos:

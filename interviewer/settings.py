@@ -22,6 +22,9 @@ class Settings:
     llm_base_url: str | None = None
     llm_model: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
+    llm_judge: bool = False
+    llm_tools: bool | None = None  # None: on for OpenAI, off for local servers (few support tools)
+    llm_timeout: float = 30.0  # seconds for one whole LLM reply, streaming included
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -35,6 +38,9 @@ class Settings:
             llm_base_url=env.get("OPENAI_BASE_URL") or None,
             llm_model=env.get("INTERVIEWER_LLM_MODEL") or None,
             openai_api_key=api_key,
+            llm_judge=_flag(env.get("INTERVIEWER_LLM_JUDGE")) or False,
+            llm_tools=_flag(env.get("INTERVIEWER_LLM_TOOLS")),
+            llm_timeout=_seconds(env.get("INTERVIEWER_LLM_TIMEOUT"), 30.0),
         )
 
     def with_(self, **changes) -> Settings:
@@ -47,3 +53,17 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.home / "interviewer.sqlite3"
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or not value.strip():
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _seconds(value: str | None, default: float) -> float:
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        return default
+    return seconds if seconds > 0 else default

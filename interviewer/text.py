@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,3 +78,143 @@ class Glossary:
             if len(key) >= (4 if key.isascii() else 2) and key in squashed:
                 found += [t for t in self.groups[index] if squash(t) != key and t not in found]
         return found
+
+
+# --- answer analysis (Kiwi) -----------------------------------------------------------------
+
+_kiwi = None
+_kiwi_lock = threading.Lock()
+
+_PREDICATE_TAGS = {"VV", "VA", "VX", "VCP", "VCN", "XSV", "XSA", "EF"}
+_CONTRAST_ENDINGS = {"지만", "는데", "은데", "ㄴ데", "나", "으나"}
+_CONTRAST_WORDS = re.compile(r"(?i)(?:,\s*but\b|\bhowever\b|\bwhereas\b|;\s*|반면(?:에)?|그러나|하지만)")
+_ENGLISH_NEGATION = re.compile(
+    r"(?i)\b(?:not|never|no|cannot|can't|doesn't|don't|isn't|aren't|won't|wouldn't|shouldn't|didn't|"
+    r"hardly|nothing)\b")
+_ENGLISH_WORD = re.compile(r"[A-Za-z]+")
+_DONT_KNOW = re.compile(r"(모르겠|모릅니다|모르겠어요|기억이\s*안|기억나지\s*않|잘\s*모르|i\s*don'?t\s*know|no\s*idea|not\s*sure)",
+                        re.I)
+
+
+def _get_kiwi():
+    global _kiwi
+    with _kiwi_lock:
+        if _kiwi is None:
+            from kiwipiepy import Kiwi
+
+            _kiwi = Kiwi()
+        return _kiwi
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A clause of an answer: a literal span of it, with what the grader needs to know."""
+
+    text: str
+    start: int
+    end: int
+    negated: bool
+    explanatory: bool  # has a predicate (or is a real English clause), not a bare list of terms
+
+    @property
+    def squashed(self) -> str:
+        return squash(self.text)
+
+
+def _korean_negation(tokens, index: int) -> bool:
+    """Is token `index` a negation of the clause, rather than a purpose ('않게') or 'without' ('없이')?"""
+    tok = tokens[index]
+    nxt = tokens[index + 1] if index + 1 < len(tokens) else None
+    if tok.tag == "VX" and tok.form == "않":
+        return not (nxt and (nxt.form in ("게", "도록") or nxt.tag == "ETM"))
+    if tok.tag == "VA" and tok.form == "없":
+        return not (nxt and (nxt.form == "이" or nxt.tag == "ETM"))
+    if tok.tag == "MAG" and tok.form in ("안", "못"):
+        return True
+    # "X가 아니라 Y" contrasts rather than negates
+    return tok.tag == "VCN" and not (nxt and nxt.form in ("라", "고"))
+
+
+def _is_explanatory(text: str, tokens) -> bool:
+    if any(t.tag in _PREDICATE_TAGS for t in tokens):
+        return True
+    items = [item for item in re.split(r"[,/\n·]+", text) if item.strip()]
+    words = _ENGLISH_WORD.findall(text)
+    return len(words) >= 5 and not (len(items) >= 3 and all(len(i.split()) <= 3 for i in items))
+
+
+def _split_contrast(sentence_text: str, offset: int, tokens) -> list[tuple[int, int, list]]:
+    """Split a sentence at contrastive connectives ('~지만', 'but'), so negation stays in its clause."""
+    cuts = [t.start + t.len for t in tokens if t.tag == "EC" and t.form in _CONTRAST_ENDINGS]
+    cuts += [offset + m.start() for m in _CONTRAST_WORDS.finditer(sentence_text)]
+    bounds = [offset, *sorted(c for c in set(cuts) if offset < c < offset + len(sentence_text)),
+              offset + len(sentence_text)]
+    pieces = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        pieces.append((start, end, [t for t in tokens if start <= t.start < end]))
+    return pieces
+
+
+MAX_PIECE_CHARS = 400
+
+
+def _pieces(answer: str):
+    """(offset, text) of sentence-sized pieces; run-on text is cut so Kiwi never sees a huge token."""
+    for match in re.finditer(r"[^\n]+?(?:[.!?](?=\s)|$)", answer, re.M):
+        text, offset = match.group(0), match.start()
+        while len(text) > MAX_PIECE_CHARS:
+            cut = text.rfind(" ", MAX_PIECE_CHARS // 2, MAX_PIECE_CHARS)
+            cut = cut if cut > 0 else MAX_PIECE_CHARS
+            yield offset, text[:cut]
+            text, offset = text[cut:], offset + cut
+        yield offset, text
+
+
+def sentence_pieces(answer: str) -> list[tuple[int, str]]:
+    """Sentence-sized pieces of the answer with their offsets, cut by punctuation and lines only."""
+    return list(_pieces(answer))
+
+
+def segment_answer(answer: str) -> list[Segment]:
+    """Clauses of the answer with negation and predicate flags; spans index into `answer`."""
+    return analyze_pieces(answer, sentence_pieces(answer))
+
+
+def analyze_pieces(answer: str, pieces: list[tuple[int, str]]) -> list[Segment]:
+    """Kiwi over the given pieces of `answer`: sentences, contrastive clauses, negation, predicates."""
+    segments = []
+    kiwi = _get_kiwi()
+    for line_start, line in pieces:
+        for sent in kiwi.split_into_sents(line, return_tokens=True):
+            tokens = [_Shifted(t, line_start) for t in sent.tokens]
+            for start, end, toks in _split_contrast(sent.text, line_start + sent.start, tokens):
+                text = answer[start:end]
+                stripped = text.strip(" \t,;")
+                if not stripped:
+                    continue
+                lead = len(text) - len(text.lstrip(" \t,;"))
+                start, end = start + lead, start + lead + len(stripped)
+                negated = (any(_korean_negation(toks, i) for i in range(len(toks)))
+                           or bool(_ENGLISH_NEGATION.search(stripped)))
+                segments.append(Segment(stripped, start, end, negated, _is_explanatory(stripped, toks)))
+    return segments
+
+
+@dataclass(frozen=True)
+class _Shifted:
+    """A Kiwi token with its offset moved from the line into the whole answer."""
+
+    form: str
+    tag: str
+    start: int
+    len: int
+
+    def __init__(self, token, base: int):
+        object.__setattr__(self, "form", token.form)
+        object.__setattr__(self, "tag", token.tag)
+        object.__setattr__(self, "start", token.start + base)
+        object.__setattr__(self, "len", token.len)
+
+
+def says_dont_know(answer: str) -> bool:
+    return bool(_DONT_KNOW.search(answer))

@@ -1,0 +1,230 @@
+"""Grader accuracy on a labelled file: how often its verdicts and grades agree with a human's.
+
+Each line: {"id", "card_id", "kind", "answer", "labels": {seed keyword: covered|missing|contradicted},
+"grade": 0-4}. Metrics are over seed keywords only (curated key points have no human label).
+A `partial` verdict counts as not covered: wrong credit is worse than a missed one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from interviewer.errors import UserError
+from interviewer.models import Grade
+
+LABELS = ("covered", "missing", "contradicted")
+VERDICTS = ("covered", "partial", "missing", "contradicted")
+
+
+@dataclass
+class Example:
+    id: str
+    card_id: str
+    kind: str
+    answer: str
+    labels: dict[str, str]
+    grade: int
+
+
+@dataclass
+class Outcome:
+    example: Example
+    predicted: Grade
+
+    def verdicts(self) -> dict[str, str]:
+        return {kp.keyword: kp.verdict for kp in self.predicted.keypoints if not kp.curated}
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, human_covered: bool, predicted_covered: bool) -> None:
+        self.tp += human_covered and predicted_covered
+        self.fp += predicted_covered and not human_covered
+        self.fn += human_covered and not predicted_covered
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict:
+        return {"precision": round(self.precision, 3), "recall": round(self.recall, 3),
+                "f1": round(self.f1, 3), "tp": self.tp, "fp": self.fp, "fn": self.fn}
+
+
+@dataclass
+class Report:
+    n_answers: int
+    covered: Counts
+    by_kind: dict[str, Counts]
+    contradicted_recall: float | None
+    spearman: float
+    qwk: float
+    confusion: dict[str, dict[str, int]]
+    grade_confusion: list[list[int]]
+    worst: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "answers": self.n_answers,
+            "covered": self.covered.as_dict(),
+            "covered_by_kind": {k: c.as_dict() for k, c in sorted(self.by_kind.items())},
+            "contradicted_recall": None if self.contradicted_recall is None else round(self.contradicted_recall, 3),
+            "spearman_score_vs_grade": round(self.spearman, 3),
+            "qwk_grade": round(self.qwk, 3),
+            "confusion": self.confusion,
+            "grade_confusion": self.grade_confusion,
+            "worst": self.worst,
+        }
+
+
+def read_examples(path: Path) -> list[Example]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    examples = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            examples.append(Example(id=str(data.get("id", number)), card_id=data["card_id"],
+                                    kind=data.get("kind", "unknown"), answer=data["answer"],
+                                    labels=dict(data["labels"]), grade=int(data["grade"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{path}:{number}: not a labelled example ({exc})") from None
+    if not examples:
+        raise UserError(f"{path}: no labelled examples")
+    return examples
+
+
+def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
+    covered, by_kind = Counts(), defaultdict(Counts)
+    confusion = {label: Counter() for label in LABELS}
+    contradicted_total = contradicted_found = 0
+    misses = []
+    for outcome in outcomes:
+        predicted = outcome.verdicts()
+        for keyword, human in outcome.example.labels.items():
+            verdict = predicted.get(keyword, "missing")
+            confusion.setdefault(human, Counter())[verdict] += 1
+            covered.add(human == "covered", verdict == "covered")
+            by_kind[outcome.example.kind].add(human == "covered", verdict == "covered")
+            if human == "contradicted":
+                contradicted_total += 1
+                contradicted_found += verdict == "contradicted"
+            if (human == "covered") != (verdict == "covered"):
+                misses.append(_miss(outcome, keyword, human, verdict))
+    scores = [o.predicted.score for o in outcomes]
+    humans = [o.example.grade for o in outcomes]
+    predicted_grades = [o.predicted.grade for o in outcomes]
+    misses.sort(key=lambda m: (m["kind_of_error"] != "wrong credit", -len(m["answer"])))
+    return Report(
+        n_answers=len(outcomes), covered=covered, by_kind=dict(by_kind),
+        contradicted_recall=contradicted_found / contradicted_total if contradicted_total else None,
+        spearman=spearman(scores, humans), qwk=quadratic_weighted_kappa(humans, predicted_grades, 5),
+        confusion={h: {v: confusion[h][v] for v in VERDICTS} for h in confusion},
+        grade_confusion=_grade_confusion(humans, predicted_grades), worst=misses[:worst])
+
+
+def _miss(outcome: Outcome, keyword: str, human: str, verdict: str) -> dict:
+    kp = next((k for k in outcome.predicted.keypoints if k.keyword == keyword), None)
+    return {"id": outcome.example.id, "card_id": outcome.example.card_id, "kind": outcome.example.kind,
+            "keyword": keyword, "human": human, "grader": verdict,
+            "kind_of_error": "wrong credit" if verdict == "covered" else "missed credit",
+            "evidence": kp.evidence if kp else None, "answer": outcome.example.answer[:160]}
+
+
+def _ranks(values: list[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    """Spearman's rho with average ranks for ties (Pearson correlation of the ranks)."""
+    if len(a) < 2:
+        return 0.0
+    ra, rb = _ranks(a), _ranks(b)
+    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    va = sum((x - ma) ** 2 for x in ra) ** 0.5
+    vb = sum((y - mb) ** 2 for y in rb) ** 0.5
+    return cov / (va * vb) if va and vb else 0.0
+
+
+def quadratic_weighted_kappa(human: list[int], predicted: list[int], n_classes: int) -> float:
+    observed = _grade_confusion(human, predicted, n_classes)
+    total = len(human)
+    if total == 0:
+        return 0.0
+    hist_h = [sum(row) for row in observed]
+    hist_p = [sum(observed[i][j] for i in range(n_classes)) for j in range(n_classes)]
+    num = den = 0.0
+    for i in range(n_classes):
+        for j in range(n_classes):
+            weight = (i - j) ** 2 / (n_classes - 1) ** 2
+            num += weight * observed[i][j]
+            den += weight * hist_h[i] * hist_p[j] / total
+    return 1.0 - num / den if den else 1.0
+
+
+def _grade_confusion(human: list[int], predicted: list[int], n_classes: int = 5) -> list[list[int]]:
+    matrix = [[0] * n_classes for _ in range(n_classes)]
+    for h, p in zip(human, predicted, strict=True):
+        matrix[h][p] += 1
+    return matrix
+
+
+def format_report(report: Report) -> str:
+    c = report.covered
+    lines = [
+        f"answers: {report.n_answers}",
+        f"covered: precision {c.precision:.3f}  recall {c.recall:.3f}  F1 {c.f1:.3f}  "
+        f"(tp {c.tp}, fp {c.fp}, fn {c.fn})",
+        "contradicted recall: " + ("n/a" if report.contradicted_recall is None
+                                   else f"{report.contradicted_recall:.3f}"),
+        f"Spearman(score, human grade): {report.spearman:.3f}",
+        f"quadratic-weighted kappa (grade): {report.qwk:.3f}",
+        "",
+        "covered by answer kind:",
+    ]
+    for kind, counts in sorted(report.by_kind.items()):
+        lines.append(f"  {kind:<14} P {counts.precision:.2f}  R {counts.recall:.2f}  F1 {counts.f1:.2f}"
+                     f"  (tp {counts.tp}, fp {counts.fp}, fn {counts.fn})")
+    lines += ["", "verdict confusion (rows: human, columns: grader):",
+              "  " + " " * 13 + "".join(f"{v:>13}" for v in VERDICTS)]
+    for human, row in report.confusion.items():
+        lines.append(f"  {human:<13}" + "".join(f"{row[v]:>13}" for v in VERDICTS))
+    lines += ["", "grade confusion (rows: human 0-4, columns: grader 0-4):"]
+    lines += [f"  {i}: " + " ".join(f"{n:>3}" for n in row) for i, row in enumerate(report.grade_confusion)]
+    if report.worst:
+        lines += ["", "worst misses:"]
+        for miss in report.worst:
+            lines.append(f"  {miss['id']} [{miss['kind']}] {miss['card_id']} / {miss['keyword']}: human "
+                         f"{miss['human']}, grader {miss['grader']} — {miss['answer'][:80]!r}")
+    return "\n".join(lines)

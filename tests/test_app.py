@@ -1,0 +1,143 @@
+"""The Gradio app through gradio_client against a launched `interviewer serve`, on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from interviewer.history import History
+from interviewer.interview import NO_INTERVIEW
+from tests.conftest import CLI, ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`interviewer serve` in its own process, with its own INTERVIEWER_HOME."""
+
+    def __init__(self, home: Path, *extra: str):
+        self.home, self.port = home, free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = {**os.environ, "INTERVIEWER_HOME": str(home)}
+        self.log = open(home.parent / f"serve-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen([*CLI, "serve", "--port", str(self.port), *extra], cwd=ROOT, env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait()
+
+    def _wait(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(self.home.parent / f'serve-{self.port}.log').read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=20)
+        self.log.close()
+
+
+def client(server: Server, **kwargs) -> Client:
+    return Client(server.url, verbose=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def server(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("app") / "home"
+    shutil.copytree(indexed_home, home)
+    srv = Server(home)
+    yield srv
+    srv.stop()
+
+
+def answer_until_done(c: Client, texts: list[str], limit: int = 12) -> list[dict]:
+    replies = []
+    for i in range(limit):
+        reply = c.predict(texts[i % len(texts)], api_name="/answer")
+        replies.append(reply)
+        if reply["finished"]:
+            return replies
+    raise AssertionError("the interview did not finish")
+
+
+def test_api_runs_a_whole_interview(server: Server):
+    c = client(server)
+    started = c.predict(2, "optimization", 9, api_name="/start")
+    assert set(started) == {"session_id", "card_id", "question", "message"}
+    assert started["question"] in started["message"]
+    replies = answer_until_done(c, ["학습률이 너무 크면 발산해서 loss가 증가합니다.", "모멘텀을 씁니다."])
+    first = replies[0]
+    assert set(first) == {"session_id", "message", "grade", "next", "finished"}
+    assert first["grade"]["card_id"] == started["card_id"] and 0 <= first["grade"]["score"] <= 100
+    assert {kp["verdict"] for kp in first["grade"]["keypoints"]} <= {"covered", "partial", "missing", "contradicted"}
+    assert all(set(r["next"]) == {"card_id", "question", "follow_up"} for r in replies[:-1])
+    report = c.predict(api_name="/finish")
+    assert report["session_id"] == started["session_id"]
+    assert "면접 결과" in report["report_markdown"]
+    questions = report["report_json"]["questions"]
+    assert len(questions) == len(replies)
+    assert all({"card_id", "answer", "score", "grade", "keypoints"} <= set(q) for q in questions)
+
+
+def test_clients_have_isolated_sessions(server: Server):
+    a, b = client(server), client(server)
+    sa = a.predict(1, "", 1, api_name="/start")["session_id"]
+    sb = b.predict(1, "", 1, api_name="/start")["session_id"]
+    assert sa != sb
+    for _ in range(3):
+        for c, mark in ((a, "사용자A"), (b, "사용자B")):
+            c.predict(f"{mark}의 답변: 학습률과 과적합을 설명합니다.", api_name="/answer")
+    for c, mark, other in ((a, "사용자A", "사용자B"), (b, "사용자B", "사용자A")):
+        answers = [q["answer"] or "" for q in c.predict(api_name="/finish")["report_json"]["questions"]]
+        assert answers and all(mark in t for t in answers if t) and not any(other in t for t in answers)
+
+
+def test_bad_input_gets_a_friendly_answer(server: Server):
+    c = client(server)
+    idle = c.predict("아직 시작 안 했어요", api_name="/answer")
+    assert idle["message"] == NO_INTERVIEW and idle["grade"] is None and idle["session_id"] is None
+    with pytest.raises(Exception, match="optimization"):
+        c.predict(1, "no-such-topic", 1, api_name="/start")
+    started = c.predict(1, "dropout", 1, api_name="/start")
+    empty = c.predict("   ", api_name="/answer")
+    assert empty["grade"] is None and empty["next"]["card_id"] == started["card_id"] and "비어" in empty["message"]
+    long = c.predict("드롭아웃은 과적합을 줄입니다. " * 1500, api_name="/answer")
+    assert "5,000자" in long["message"] and long["grade"] is not None
+
+
+def test_a_killed_server_loses_no_answer(indexed_home: Path, tmp_path: Path):
+    home = tmp_path / "killed" / "home"
+    shutil.copytree(indexed_home, home)
+    srv = Server(home, "--auth", "kim:secret")
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - any refusal will do: the login is required
+            client(srv)
+        c = client(srv, auth=("kim", "secret"))
+        session_id = c.predict(3, "", 21, api_name="/start")["session_id"]
+        given = [f"답변 {i}: 학습률이 크면 loss가 발산합니다." for i in range(3)]
+        for text in given:
+            c.predict(text, api_name="/answer")
+        srv.stop(signal.SIGKILL)
+        turns = History(home / "interviewer.sqlite3").turns(session_id)
+        assert [t.answer for t in turns if t.answer] == given
+        assert turns[-1].pending  # the question asked after the last answer was stored too
+    finally:
+        srv.stop(signal.SIGKILL)

@@ -1,0 +1,76 @@
+"""End to end in headless Debian Chromium (Playwright driving the system browser; nothing downloaded)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.test_app import Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(indexed_home, home)
+    srv = Server(home)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page(tmp_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 1400}, locale="ko-KR")
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def test_start_answer_and_see_feedback(server: Server, page):
+    page.goto(server.url)
+    page.get_by_text("LLM 모드").wait_for()
+    page.locator("#start-btn").click()
+    chat = page.locator("#chat")
+    chat.get_by_text("[질문 1/3]").wait_for(timeout=30_000)
+    page.locator("#answer-box textarea").fill("학습률이 너무 크면 발산해서 loss가 증가합니다. 과적합은 dropout으로 줄입니다.")
+    page.locator("#send-btn").click()
+    chat.get_by_text("점수").first.wait_for(timeout=30_000)
+    text = chat.inner_text()
+    assert "학습률이 너무 크면" in text and ("✓" in text or "✗" in text)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser_interview.png"), full_page=True)
+    page.locator("#hint-btn").click()
+    chat.get_by_text("힌트").last.wait_for(timeout=30_000)
+    resume_after_reload(page)
+    page.locator("#finish-btn").click()
+    chat.get_by_text("면접 결과").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "browser_finished.png"), full_page=True)
+
+
+def resume_after_reload(page) -> None:
+    """A reloaded tab has lost its state; the unfinished interview is picked up from the list."""
+    page.reload()
+    page.get_by_text("LLM 모드").wait_for()
+    page.locator("#resume-pick input").click()
+    page.get_by_role("option").first.click()
+    page.locator("#resume-btn").click()
+    chat = page.locator("#chat")
+    chat.get_by_text("이어서 진행합니다").wait_for(timeout=30_000)
+    assert "학습률이 너무 크면" in chat.inner_text()

@@ -1,0 +1,59 @@
+"""`interviewer chat` with piped input: one answer or /command per line, always ending with the session id."""
+
+from __future__ import annotations
+
+from interviewer.history import History
+from interviewer.runtime import Runtime
+
+ANSWER = "weight initialize를 잘 하고 pre-train을 하면 좋은 지점에서 출발합니다."
+
+
+def session_of(stdout: str) -> str:
+    last = stdout.strip().splitlines()[-1]
+    assert last.startswith("session: "), stdout[-500:]
+    return last.removeprefix("session: ")
+
+
+def test_piped_chat_runs_a_whole_interview(cli, indexed_runtime: Runtime):
+    lines = ["", "/hint", ANSWER, "/skip", "/모르겠습니다", "드롭아웃은 co-adaptation을 막습니다.", "/quit"]
+    result = cli("chat", "--questions", "2", "--seed", "4", "--topics", "local-minima,dropout",
+                 input="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "답변이 비어 있어요" in out and "힌트 1/" in out and "점수" in out and "면접 결과" in out
+    history = History(indexed_runtime.settings.db_path)
+    session_id = session_of(out)
+    turns = history.turns(session_id)
+    assert history.session(session_id).status == "finished"
+    assert turns[0].answer == ANSWER and turns[0].hints_used == 1
+    assert "" not in [t.answer for t in turns]
+    assert [t.outcome for t in turns][1:3] == ["skipped", "dont_know"]
+
+
+def test_end_of_input_keeps_the_session_and_resume_finishes_it(cli, indexed_runtime: Runtime):
+    first = cli("chat", "--questions", "1", "--seed", "2", "--topics", "dropout", "--feedback", "end",
+                input="드롭아웃은 co-adaptation을 막아 줍니다.\n")
+    assert first.returncode == 0, first.stderr
+    session_id = session_of(first.stdout)
+    assert "--resume" in first.stdout
+    history = History(indexed_runtime.settings.db_path)
+    assert history.session(session_id).status == "running"
+    assert history.turns(session_id)[0].answer == "드롭아웃은 co-adaptation을 막아 줍니다."
+    second = cli("chat", "--resume", session_id, input="여러 모델을 학습하는 효과가 있습니다.\n/quit\n")
+    assert second.returncode == 0, second.stderr
+    assert session_of(second.stdout) == session_id and "이어서" in second.stdout
+    assert history.session(session_id).status == "finished"
+    assert len(history.turns(session_id)) >= 2
+
+
+def test_bad_input_is_one_line_and_exit_2(cli, indexed_runtime: Runtime):
+    result = cli("chat", "--topics", "no-such-topic", input="")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "optimization" in result.stderr and "Traceback" not in result.stderr
+    result = cli("chat", "--resume", "no-such-session", input="")
+    assert result.returncode == 2 and "no-such-session" in result.stderr
+
+
+def test_serve_rejects_a_malformed_login(cli):
+    result = cli("serve", "--auth", "no-colon-here")
+    assert result.returncode == 2 and "USER:PASSWORD" in result.stderr

@@ -1,0 +1,65 @@
+"""Metrics of `interviewer eval`, on hand-computed cases, and the command on a labelled file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from interviewer.evaluation import Counts, quadratic_weighted_kappa, read_examples, spearman
+from interviewer.errors import UserError
+
+
+def test_counts_precision_recall_f1():
+    counts = Counts()
+    for human, predicted in [(True, True), (True, True), (True, False), (False, True), (False, False)]:
+        counts.add(human, predicted)
+    assert (counts.tp, counts.fp, counts.fn) == (2, 1, 1)
+    assert counts.precision == pytest.approx(2 / 3) and counts.recall == pytest.approx(2 / 3)
+    assert counts.f1 == pytest.approx(2 / 3)
+
+
+def test_spearman_handles_ties_and_order():
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([0, 0, 50, 100], [0, 1, 2, 4]) == pytest.approx(0.9487, abs=1e-4)
+
+
+def test_quadratic_weighted_kappa():
+    assert quadratic_weighted_kappa([0, 1, 2, 3, 4], [0, 1, 2, 3, 4], 5) == pytest.approx(1.0)
+    assert quadratic_weighted_kappa([0, 4, 0, 4], [4, 0, 4, 0], 5) < 0
+    # one grade off on one of four answers: 1 - (1/16) / (8/16), worked out by hand from the definition
+    assert quadratic_weighted_kappa([0, 1, 2, 3], [0, 1, 2, 2], 5) == pytest.approx(0.875)
+
+
+def test_read_examples_names_the_bad_line(tmp_path):
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"card_id": "dropout", "answer": "x", "labels": {}, "grade": 0}\n{"oops": 1}\n',
+                    encoding="utf-8")
+    with pytest.raises(UserError, match=r"set.jsonl:2:"):
+        read_examples(path)
+
+
+def test_eval_command_on_a_small_labelled_file(cli, indexed_home, tmp_path):
+    rows = [
+        {"id": "a", "card_id": "gd-loss-increase", "kind": "complete", "grade": 4,
+         "answer": "learning rate가 너무 크면 minimum을 지나쳐 발산하면서 loss가 증가합니다.",
+         "labels": {"learning rate": "covered"}},
+        {"id": "b", "card_id": "gd-loss-increase", "kind": "dont_know", "grade": 0,
+         "answer": "모르겠습니다.", "labels": {"learning rate": "missing"}},
+        {"id": "c", "card_id": "dropout", "kind": "negation", "grade": 1,
+         "answer": "dropout은 과적합을 막는 데 아무 효과가 없습니다.",
+         "labels": {"co-adaptation 방지": "contradicted", "다양한 모델 학습": "missing"}},
+    ]
+    path = tmp_path / "small.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = cli("eval", str(path), "--json", env={"INTERVIEWER_HOME": str(indexed_home)})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["answers"] == 3
+    assert report["covered"]["tp"] == 1 and report["covered"]["fp"] == 0
+    assert set(report["covered_by_kind"]) == {"complete", "dont_know", "negation"}
+    assert sum(sum(row) for row in report["grade_confusion"]) == 3
+    human = cli("eval", str(path), env={"INTERVIEWER_HOME": str(indexed_home)})
+    assert human.returncode == 0
+    assert human.stdout.startswith("answers: 3\ncovered: precision")

@@ -1,0 +1,96 @@
+"""The SQLite history: migrations from blank, WAL, round trips, atomic steps, refusing foreign files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from interviewer.errors import UserError
+from interviewer.history import MIGRATIONS, History, SessionRecord, Turn
+from interviewer.models import Grade, KeyPointResult
+
+
+def make_session(session_id: str = "s1") -> SessionRecord:
+    return SessionRecord(id=session_id, client="test", feedback_mode="immediate", n_questions=2,
+                         max_follow_ups=2, topics=["optimization"], seed=7, plan=["a", "b"])
+
+
+def make_grade(card_id: str = "a") -> Grade:
+    return Grade(card_id=card_id, score=50, grade=2, keypoints=[
+        KeyPointResult(keyword="학습률", verdict="covered", evidence="학습률이 크면 발산합니다", similarity=0.91,
+                       method="claim"),
+        KeyPointResult(keyword="momentum", verdict="missing")])
+
+
+def test_schema_builds_from_blank_and_migrations_apply_once(tmp_path: Path):
+    history = History(tmp_path / "h.sqlite3")
+    assert history.migrate() == [fn.__name__ for fn in MIGRATIONS]
+    assert all(fn.__name__.startswith("m0") for fn in MIGRATIONS)
+    assert history.migrate() == []
+    assert History(tmp_path / "h.sqlite3").migrate() == []
+    assert history.journal_mode() == "wal"
+    db = sqlite3.connect(tmp_path / "h.sqlite3")
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"sessions", "turns", "events", "_migrations"} <= tables
+
+
+def test_session_turn_and_event_round_trip(tmp_path: Path):
+    history = History(tmp_path / "h.sqlite3")
+    session = make_session()
+    turn = Turn(session_id="s1", seq=1, main_index=1, kind="main", card_id="a", question="질문 A?")
+    with history.transaction() as tx:
+        tx.create_session(session)
+        tx.ask(turn)
+    assert history.turns("s1")[0].pending
+    turn.answer, turn.outcome, turn.answered_at, turn.grade = "학습률이 크면 발산합니다", "answered", "t", make_grade()
+    turn.hints_used = 1
+    with history.transaction() as tx:
+        tx.hint(turn)
+        tx.answer(turn)
+        tx.event("s1", "hint", turn.id, keyword="momentum")
+    [stored] = history.turns("s1")
+    assert stored.answer == "학습률이 크면 발산합니다" and stored.outcome == "answered"
+    assert stored.grade == make_grade() and stored.hints_used == 1 and not stored.pending
+    loaded = history.session("s1")
+    assert (loaded.topics, loaded.plan, loaded.seed, loaded.status) == (["optimization"], ["a", "b"], 7, "running")
+    assert history.events("s1")[0]["data"] == {"keyword": "momentum"}
+    assert [s.id for s in history.sessions(status="running")] == ["s1"]
+    with history.transaction() as tx:
+        tx.finish(loaded)
+    assert history.session("s1").status == "finished" and history.sessions(status="running") == []
+
+
+def test_a_failed_step_writes_nothing(tmp_path: Path):
+    history = History(tmp_path / "h.sqlite3")
+    with history.transaction() as tx:
+        tx.create_session(make_session())
+    with pytest.raises(RuntimeError), history.transaction() as tx:
+        tx.ask(Turn(session_id="s1", seq=1, main_index=1, kind="main", card_id="a", question="Q"))
+        raise RuntimeError("crash between the writes of one step")
+    assert history.turns("s1") == []
+
+
+def test_unknown_session_is_a_user_error(tmp_path: Path):
+    with pytest.raises(UserError, match="unknown session id"):
+        History(tmp_path / "h.sqlite3").session("nope")
+
+
+def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path):
+    path = tmp_path / "other.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE notes (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(UserError, match="other.sqlite3: not an interviewer history database"):
+        History(path).migrate()
+    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    assert tables == {"notes"}
+
+
+def test_corrupt_file_names_the_file(tmp_path: Path):
+    path = tmp_path / "broken.sqlite3"
+    path.write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(UserError, match="broken.sqlite3"):
+        History(path).migrate()

@@ -1,0 +1,195 @@
+"""The interview engine driven event by event, with the real grader, Chroma index and SQLite store."""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer.errors import UserError
+from interviewer.interview import (
+    ALREADY_FINISHED,
+    MAX_ANSWER_CHARS,
+    Deps,
+    Interview,
+    Options,
+    merge_grades,
+    plan_questions,
+)
+from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.runtime import Runtime
+from interviewer.settings import Settings
+
+# local-minima has gradable `###` follow-ups; its first one is about the learning rate scheduler.
+LOCAL_MINIMA_ANSWER = ("weight initialize를 잘 하고 pre-train을 하면 좋은 지점에서 출발합니다. "
+                       "learning rate scheduler로 학습률을 조절하기도 합니다.")
+
+
+@pytest.fixture
+def deps(indexed_runtime: Runtime) -> Deps:
+    return Deps.from_runtime(indexed_runtime)
+
+
+def start(deps: Deps, **options) -> tuple[Interview, object]:
+    return Interview.start(deps, Options(**{"n_questions": 2, "seed": 11, **options}))
+
+
+def reference_for(deps: Deps, interview: Interview) -> str:
+    return deps.bank.get(interview.current.card_id).answer or "잘 모르겠지만 설명해 보겠습니다."
+
+
+def test_a_whole_interview_is_persisted_turn_by_turn(deps: Deps):
+    interview, reply = start(deps, n_questions=2)
+    assert reply.question.kind == "main" and "[질문 1/2]" in reply.message
+    given = []
+    for _ in range(10):
+        if interview.finished:
+            break
+        text = reference_for(deps, interview)
+        stored_before = len(deps.history.turns(interview.session.id))
+        reply = interview.answer(text)
+        given.append(text)
+        assert reply.recorded and reply.grade is not None and "점수" in reply.message
+        assert len(deps.history.turns(interview.session.id)) == stored_before + (0 if reply.finished else 1)
+    assert interview.finished and reply.finished and "면접 결과" in reply.message
+    turns = deps.history.turns(interview.session.id)
+    assert [t.answer for t in turns] == given
+    assert all(t.grade is not None and t.grade.card_id == t.card_id for t in turns)
+    assert {t.main_index for t in turns} == {1, 2}
+    for number in (1, 2):
+        assert sum(t.kind != "main" for t in turns if t.main_index == number) <= 2
+    assert deps.history.session(interview.session.id).status == "finished"
+    assert interview.answer("더 할 말이 있어요").message == ALREADY_FINISHED
+
+
+def test_the_seed_fixes_the_plan_and_topics_filter_it(deps: Deps):
+    first = plan_questions(deps.bank, ["optimization"], 3, seed=5)
+    assert first == plan_questions(deps.bank, ["optimization"], 3, seed=5)
+    assert all(deps.bank.get(card_id).topic == "optimization" for card_id in first)
+    assert all(deps.bank.get(card_id).gradable for card_id in first)
+    assert plan_questions(deps.bank, ["dropout"], 1, seed=1) == ["dropout"]
+
+
+def test_unknown_topic_lists_the_valid_ones(deps: Deps):
+    with pytest.raises(UserError) as caught:
+        start(deps, topics="optimisation-typo")
+    assert "optimisation-typo" in str(caught.value) and "optimization" in str(caught.value)
+
+
+def test_empty_answer_is_asked_again_and_not_recorded(deps: Deps):
+    interview, reply = start(deps)
+    again = interview.answer("   \n ")
+    assert not again.recorded and again.grade is None and "비어" in again.message
+    assert again.question.id == reply.question.id
+    assert deps.history.turns(interview.session.id)[0].pending
+
+
+def test_an_overlong_answer_is_truncated_with_a_notice(deps: Deps):
+    interview, _ = start(deps)
+    reply = interview.answer("드롭아웃은 과적합을 줄입니다. " * 2000)
+    assert f"{MAX_ANSWER_CHARS:,}자" in reply.message
+    turn = deps.history.turns(interview.session.id)[0]
+    assert len(turn.answer) == MAX_ANSWER_CHARS and turn.truncated
+
+
+def test_a_hint_reveals_a_category_not_the_keyword(deps: Deps):
+    interview, reply = start(deps, topics="local-minima", n_questions=1)
+    card = deps.bank.get("local-minima")
+    hint = interview.hint()
+    assert "힌트 1/" in hint.message
+    assert not any(kp.keyword.lower() in hint.message.lower() for kp in card.keypoints)
+    assert deps.history.turns(interview.session.id)[0].hints_used == 1
+    assert [e["kind"] for e in deps.history.events(interview.session.id)] == ["start", "hint"]
+
+
+def test_dont_know_records_all_missed_and_shows_the_reference(deps: Deps):
+    interview, _ = start(deps, n_questions=2)
+    card = deps.bank.get(interview.current.card_id)
+    reply = interview.answer("모르겠습니다")
+    assert card.answer.splitlines()[0] in reply.message
+    turn = deps.history.turns(interview.session.id)[0]
+    assert turn.outcome == "dont_know" and turn.grade.score == 0
+    assert {kp.verdict for kp in turn.grade.keypoints} == {"missing"}
+    assert reply.question.kind == "main" and reply.question.main_index == 2
+
+
+def test_skip_moves_to_the_next_main_question_and_finish_ends_early(deps: Deps):
+    interview, _ = start(deps, n_questions=3)
+    reply = interview.skip()
+    assert reply.question.main_index == 2 and reply.grade is None
+    reply = interview.finish()
+    assert reply.finished and "면접 결과" in reply.message
+    turns = deps.history.turns(interview.session.id)
+    assert [t.outcome for t in turns] == ["skipped", None]
+    assert deps.history.session(interview.session.id).status == "finished"
+    assert [e["data"] for e in deps.history.events(interview.session.id) if e["kind"] == "finish"] == [{"early": True}]
+
+
+def test_an_answer_touching_a_follow_up_leads_to_it(deps: Deps):
+    interview, _ = start(deps, topics="local-minima", n_questions=1)
+    reply = interview.answer(LOCAL_MINIMA_ANSWER)
+    assert reply.question.kind == "follow_up" and reply.question.card_id == "escape-local-minima"
+    assert reply.question.parent_card_id == "local-minima"
+    assert "Local Minima" in reply.question.question
+
+
+def test_follow_ups_stop_at_the_configured_limit(deps: Deps):
+    for limit in (0, 1, 2):
+        interview, _ = start(deps, topics="local-minima,dropout", n_questions=2, max_follow_ups=limit, seed=3)
+        while not interview.finished and interview.current.main_index == 1:
+            interview.answer(LOCAL_MINIMA_ANSWER)
+        turns = [t for t in deps.history.turns(interview.session.id) if t.main_index == 1]
+        assert sum(t.kind != "main" for t in turns) <= limit
+        if limit == 0:
+            assert len(turns) == 1
+
+
+def test_a_probe_aims_at_a_missed_key_point_and_merges_with_the_first_answer(deps: Deps):
+    interview, _ = start(deps, topics="overfitting-remedies", n_questions=1, max_follow_ups=1)
+    first = interview.answer("데이터 양 늘리기가 가장 좋습니다.")
+    probe = first.question
+    assert probe.kind == "probe" and probe.card_id == "overfitting-remedies"
+    assert probe.probe_keyword not in probe.question
+    second = interview.answer("dropout을 쓰고 weight에 norm penalty를 주는 regularization도 합니다.")
+    assert second.finished
+    earlier = {kp.keyword: kp.verdict for kp in first.grade.keypoints}
+    merged = {kp.keyword: kp.verdict for kp in second.grade.keypoints}
+    for keyword, verdict in earlier.items():
+        if verdict == "covered":
+            assert merged[keyword] == "covered"
+    assert second.grade.score >= first.grade.score
+    stored = deps.history.turns(interview.session.id)[1]
+    assert stored.merged == second.grade and stored.grade.card_id == "overfitting-remedies"
+
+
+def test_real_interview_mode_holds_feedback_until_the_end(deps: Deps):
+    interview, _ = start(deps, n_questions=1, feedback_mode="end", max_follow_ups=0)
+    reply = interview.answer(reference_for(deps, interview))
+    assert reply.finished and reply.grade is None
+    held, report = reply.message.split("면접 결과", 1)
+    assert "점수" not in held and "점수" in report
+
+
+def test_resume_rebuilds_the_interview_from_the_store(deps: Deps, indexed_runtime: Runtime):
+    interview, _ = start(deps, n_questions=2, max_follow_ups=0)
+    interview.answer(reference_for(deps, interview))
+    interview.hint()
+    fresh = Deps.from_runtime(Runtime(Settings.from_env()))  # as a restarted process would
+    resumed = Interview.resume(fresh, interview.session.id)
+    assert resumed.current.id == interview.current.id and resumed.current.hints_used == 1
+    assert [t.answer for t in resumed.turns] == [t.answer for t in interview.turns]
+    assert "이어서" in resumed.resume_reply().message
+    reply = resumed.answer(reference_for(fresh, resumed))
+    assert reply.finished
+    assert len(resumed.messages()) >= 4
+
+
+def test_merge_keeps_the_better_verdict_per_key_point():
+    def grade(score, **verdicts):
+        return Grade(card_id="c", score=score, grade=score // 25,
+                     keypoints=[KeyPointResult(keyword=k, verdict=v) for k, v in verdicts.items()])
+
+    card = Card(id="c", title="Q", keypoints=[KeyPoint(keyword="a"), KeyPoint(keyword="b")])
+    merged = merge_grades(card, [grade(50, a="covered", b="missing"), grade(50, b="covered", a="contradicted")])
+    assert [(kp.keyword, kp.verdict) for kp in merged.keypoints] == [("a", "covered"), ("b", "covered")]
+    assert merged.score == 100 and merged.grade == 2
+    worse = merge_grades(card, [grade(50, a="covered", b="missing"), grade(0, a="missing", b="missing")])
+    assert worse.score == 50 and [kp.verdict for kp in worse.keypoints] == ["covered", "missing"]
