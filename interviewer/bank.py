@@ -239,7 +239,8 @@ def _keypoint(keyword: str, curated: bool, entry: dict, explanation: str) -> Key
     return KeyPoint(keyword=keyword, curated=curated, category=entry.get("category", ""),
                     explanation=explanation,
                     terms=[[str(t) for t in group] for group in entry.get("terms", [])],
-                    claims=entry.get("claims", []), contradictions=entry.get("contradictions", []))
+                    claims=entry.get("claims", []), contradictions=entry.get("contradictions", []),
+                    named=bool(entry.get("named", False)))
 
 
 def build_keypoints(card_id: str, seed_keywords: list[str], answer: str, curated: list[dict],

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import shutil
 import sys
+import unicodedata
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from interviewer import __version__
@@ -13,6 +17,7 @@ from interviewer.errors import UserError
 from interviewer.models import to_json
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
+from interviewer.voice import drafting
 
 Command = Callable[[argparse.Namespace, Runtime], int]
 COMMANDS: dict[str, Command] = {}
@@ -86,13 +91,48 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-CHAT_COMMANDS = {"/hint": "hint", "/힌트": "hint", "/skip": "skip", "/건너뛰기": "skip",
-                 "/모르겠습니다": "dont_know", "/dontknow": "dont_know", "/quit": "finish",
-                 "/종료": "finish", "/finish": "finish"}
-CHAT_HELP = "명령: /hint(/힌트) /skip(/건너뛰기) /모르겠습니다 /quit(/종료) — 그 밖의 입력은 답변입니다."
+CHAT_HELP = ("명령: /hint(/힌트) /skip(/건너뛰기) /모르겠습니다 /quit(/종료) /demo(/예시: 방금 채점한 질문의 예시 실행) "
+             "/numpy 코드(한 줄, 문장은 ;로 구분) — 그 밖의 입력은 답변입니다.")
+
+
+class DraftLine:
+    """The LLM's reply while it streams, on one terminal line; the final message replaces it."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def __call__(self, draft: str) -> None:
+        tail = tail_within(" ".join(draft.split()), shutil.get_terminal_size().columns - 3)
+        if draft and not tail:
+            return  # only white space so far: nothing to show, and nothing to erase yet
+        self.out.write("\r\x1b[2K" + (f"… {tail}" if tail else ""))
+        self.out.flush()
+
+
+def tail_within(text: str, columns: int) -> str:
+    """The end of `text` that fits in `columns` terminal cells (Hangul takes two): one line, so
+    the carriage return can erase it."""
+    used = 0
+    for start in range(len(text) - 1, -1, -1):
+        used += 2 if unicodedata.east_asian_width(text[start]) in "WF" else 1
+        if used > columns:
+            return text[start + 1:]
+    return text
+
+
+def terminal_drafts(run: Command) -> Command:
+    """On a terminal, show LLM replies as they stream; piped output stays a clean transcript."""
+    @functools.wraps(run)
+    def with_drafts(args: argparse.Namespace, rt: Runtime) -> int:
+        if not sys.stdout.isatty():
+            return run(args, rt)
+        with drafting(DraftLine(sys.stdout)):
+            return run(args, rt)
+    return with_drafts
 
 
 @command("chat")
+@terminal_drafts
 def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
     """The interview in the terminal; with piped input, one answer (or /command) per line."""
     from interviewer.interview import Deps, Interview, Options
@@ -103,7 +143,8 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
         print(interview.resume_reply().message if not interview.finished else interview.report()[0])
     else:
         options = Options(n_questions=args.questions, topics=args.topics or "", seed=args.seed,
-                          feedback_mode=args.feedback, client="chat")
+                          feedback_mode=args.feedback, max_follow_ups=args.follow_ups,
+                          review=not args.no_review, client="chat")
         interview, reply = Interview.start(deps, options)
         print(reply.message)
     interactive = sys.stdin.isatty()
@@ -116,15 +157,23 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
                 print(f"\n입력이 끝났습니다. 면접은 저장되어 있으니 "
                       f"`interviewer chat --resume {interview.session.id}`로 이어서 할 수 있습니다.")
                 break
-            event = CHAT_COMMANDS.get(line.strip().lower())
             if line.strip() == "/help":
                 print(CHAT_HELP)
                 continue
-            reply = getattr(interview, event)() if event else interview.answer(line)
-            print(f"\n{reply.message}\n", flush=True)
+            reply = interview.message(line)
+            print(f"\n{reply.message}\n{saved_figures(reply, rt)}", flush=True)
     finally:
         print(f"session: {interview.session.id}", flush=True)
     return 0
+
+
+def saved_figures(reply, rt: Runtime) -> str:
+    """A terminal shows no images: a sandbox run's figures go to INTERVIEWER_HOME/figures/."""
+    if reply.run is None or not reply.run.figures:
+        return ""
+    prefix = f"{reply.session_id}-{datetime.now(UTC):%H%M%S%f}"
+    paths = reply.run.save_figures(rt.settings.home / "figures", prefix)
+    return "".join(f"그림 저장: {path}\n" for path in paths)
 
 
 def _read_answer(interactive: bool) -> str | None:
@@ -136,6 +185,41 @@ def _read_answer(interactive: bool) -> str | None:
         return input("답변> ")
     except EOFError:
         return None
+
+
+@command("report")
+def cmd_report(args: argparse.Namespace, rt: Runtime) -> int:
+    """One session's keyword feedback report, as Markdown, HTML or JSON."""
+    from interviewer.report import load_report, render, write_report
+
+    report = load_report(rt.history, rt.bank, args.session_id)
+    if args.out is None:
+        sys.stdout.write(render(report, args.format))
+        return 0
+    write_report(report, args.format, args.out)
+    print(f"보고서를 저장했습니다: {args.out}")
+    return 0
+
+
+@command("history")
+def cmd_history(args: argparse.Namespace, rt: Runtime) -> int:
+    """Past sessions with their scores, and the weakest key points of the local user."""
+    from interviewer.progress import history_data
+
+    data = history_data(rt.history, learner="")
+    if args.json:
+        print_json(data)
+        return 0
+    for s in data["sessions"]:
+        score = "-" if s["average_score"] is None else f"{s['average_score']}점"
+        state = "완료" if s["finished"] else "미완료"
+        print(f"{s['id']}  {s['started_at'][:16].replace('T', ' ')}  {state}  "
+              f"질문 {s['questions']}개  평균 {score}")
+    if data["weakest_keywords"]:
+        print("\n약한 키워드 (맞힌 횟수/출제 횟수, 다음 복습):")
+    for k in data["weakest_keywords"]:
+        print(f"  {k['keyword']}  [{k['card_id']}]  {k['covered']}/{k['asked']}  {k['due_at'][:10]}")
+    return 0
 
 
 @command("sandbox")
@@ -182,9 +266,17 @@ def cmd_grade(args: argparse.Namespace, rt: Runtime) -> int:
     if args.card is None or args.answer is None:
         raise UserError("grade needs --card ID --answer TEXT (or --answer - for stdin), or --batch FILE")
     answer = sys.stdin.read() if args.answer == "-" else args.answer
-    grade = rt.grader.grade(rt.bank.get(args.card), answer)
+    grade = graded(rt, args.card, answer)
     print(to_json(grade, indent=2) if args.json else format_grade(grade))
     return 0
+
+
+def graded(rt: Runtime, card_id: str, answer: str):
+    """The grade; when an LLM judge's call failed (the grader's verdict stands), a note on stderr."""
+    grade = rt.grader.grade(rt.bank.get(card_id), answer)
+    for notice in rt.voice.stats.drain_notices():
+        print(f"interviewer: note: {notice}", file=sys.stderr)
+    return grade
 
 
 def _grade_batch(path: Path, rt: Runtime, as_json: bool) -> int:
@@ -200,7 +292,7 @@ def _grade_batch(path: Path, rt: Runtime, as_json: bool) -> int:
             item = json.loads(line)
             if not isinstance(item, dict) or not isinstance(item.get("answer"), str):
                 raise UserError('expected {"card_id": ..., "answer": "..."}')
-            grade = rt.grader.grade(rt.bank.get(str(item.get("card_id"))), item["answer"])
+            grade = graded(rt, str(item.get("card_id")), item["answer"])
         except (ValueError, UserError) as exc:
             failures += 1
             message = f"{path}:{number}: {exc}"
@@ -295,7 +387,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", choices=["immediate", "end"], default="immediate",
                    help="feedback after each answer, or all at the end (실전 모드)")
     p.add_argument("--resume", metavar="SESSION_ID", help="continue an unfinished interview")
+    p.add_argument("--follow-ups", type=int, default=2, metavar="N",
+                   help="follow-up questions per main question at most (default 2)")
+    p.add_argument("--no-review", action="store_true",
+                   help="do not start with the questions whose key points are due for review")
     add_llm_flags(p)
+
+    p = sub.add_parser("report", help="a session's keyword feedback report")
+    p.add_argument("session_id", metavar="SESSION_ID")
+    p.add_argument("--format", choices=["md", "html", "json"], default="md")
+    p.add_argument("--out", type=Path, metavar="PATH", help="write to this file instead of stdout")
+
+    p = sub.add_parser("history", help="past sessions with scores, and the weakest key points")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("sandbox", help="run a numpy program in the sandbox (code on stdin)")
     p.add_argument("file", nargs="?", help="program file (default: stdin)")
@@ -310,9 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_llm_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--llm", choices=["none", "openai", "local"], help="LLM backend (default: from the environment)")
-    p.add_argument("--base-url", help="OpenAI-compatible server URL (for --llm local)")
-    p.add_argument("--model", help="LLM model name")
+    p.add_argument("--llm", choices=["none", "openai", "local"],
+                   help="LLM backend (default: INTERVIEWER_LLM, else openai with OPENAI_API_KEY, else none)")
+    p.add_argument("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:11434/v1 "
+                   "(alone it means --llm local; env OPENAI_BASE_URL)")
+    p.add_argument("--model", help="LLM model name (env INTERVIEWER_LLM_MODEL)")
     p.add_argument("--llm-judge", action="store_const", const=True, default=None,
                    help="ask the LLM for a second opinion on key points the grader is unsure about")
 
@@ -322,6 +428,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     settings = settings.with_(llm=getattr(args, "llm", None), llm_base_url=getattr(args, "base_url", None),
                               llm_model=getattr(args, "model", None),
                               llm_judge=getattr(args, "llm_judge", None))
+    if getattr(args, "base_url", None) and getattr(args, "llm", None) is None and settings.llm == "none":
+        settings = settings.with_(llm="local")  # a server URL given on its own means: use that server
     if args.bank:
         settings = settings.with_(extra_banks=tuple(args.bank), include_bundled=not args.no_bundled)
     return settings

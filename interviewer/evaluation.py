@@ -35,7 +35,9 @@ class Outcome:
     predicted: Grade
 
     def verdicts(self) -> dict[str, str]:
-        return {kp.keyword: kp.verdict for kp in self.predicted.keypoints if not kp.curated}
+        """Verdicts by keyword; curated key points count only on cards that have no seed keywords."""
+        seed = [kp for kp in self.predicted.keypoints if not kp.curated]
+        return {kp.keyword: kp.verdict for kp in seed or self.predicted.keypoints}
 
 
 @dataclass

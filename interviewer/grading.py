@@ -24,7 +24,7 @@ from interviewer.bank import Bank
 from interviewer.errors import UserError
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
 from interviewer.store import KEYPOINTS, Store
-from interviewer.text import (Glossary, Segment, analyze_pieces, normalize, says_dont_know, segment_answer,
+from interviewer.text import (Glossary, Segment, addresses_the_grader, analyze_pieces, normalize, says_dont_know, segment_answer,
                               sentence_pieces, squash)
 
 MAX_ANSWER_BYTES = 100_000
@@ -130,7 +130,11 @@ class Grader:
         if truncated:
             notices.append(f"답변이 {MAX_ANSWER_BYTES // 1000} KB를 넘어 앞부분만 채점했습니다.")
         models = self._keypoint_models(card)
-        segments = analyze_pieces(answer, select_pieces(sentence_pieces(answer), models))
+        all_pieces = sentence_pieces(answer)
+        pieces = [piece for piece in all_pieces if not addresses_the_grader(piece[1])]
+        if len(pieces) < len(all_pieces):
+            notices.append("채점에 대한 지시로 보이는 문장은 답변 내용으로 보지 않았습니다.")
+        segments = analyze_pieces(answer, select_pieces(pieces, models))
         if not segments:
             return self._empty_grade(card, notices)
         embeddings = embed_segments(segments)
@@ -241,20 +245,22 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: b
     covering, contradicting, partial = [], [], []
     for ev in evidence:
         method = matched(ev)
-        nearer_wrong = ev.contradiction >= ev.similarity + CONTRADICTION_LEAD and ev.lexical_groups > 0
-        wrong_claim = nearer_wrong and (not ev.lexical or bool(REVERSAL.search(ev.segment.text)))
+        wrong_claim = _nearer_wrong_claim(ev)
         negated = ev.segment.negated and negation_contradicts
         if method and (negated or wrong_claim):
             contradicting.append((ev, "negation" if negated else "contradiction-claim"))
         elif wrong_claim and ev.margin >= PARTIAL_MARGIN:
             contradicting.append((ev, "contradiction-claim"))
-        elif method and ev.segment.explanatory:
+        elif method and (ev.segment.explanatory or kp.named):
             covering.append((ev, method))
         elif method or (ev.lexical_groups and ev.margin >= PARTIAL_MARGIN):
             partial.append((ev, method or "partial"))
-    if covering:
+    # "X가 아니라 Y": a denied word-for-word mention outweighs a merely similar clause elsewhere.
+    denied = [pair for pair in contradicting if pair[0].lexical]
+    if covering and not (denied and all(method == "semantic" for _, method in covering)):
         ev, method = max(covering, key=lambda pair: pair[0].margin)
         return result("covered", ev, method)
+    contradicting = denied or contradicting
     if contradicting:
         ev, method = max(contradicting, key=lambda pair: pair[0].margin)
         return result("contradicted", ev, method)
@@ -267,6 +273,16 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: b
                           curated=kp.curated)
 
 
+def _nearer_wrong_claim(ev: ClauseEvidence) -> bool:
+    """Is the clause a curated wrong claim rather than the right one? A clause using the key point's own
+    words counts only when it also carries a reversal word, and then needs no lead."""
+    if not ev.lexical_groups:
+        return False
+    if ev.lexical:
+        return bool(REVERSAL.search(ev.segment.text)) and ev.contradiction >= ev.similarity
+    return ev.contradiction >= ev.similarity + CONTRADICTION_LEAD
+
+
 def holistic_grade(coverage: float, contradicted: int, n_keypoints: int, explanatory: bool,
                    relevance: float, dont_know: bool) -> int:
     """0 nothing relevant … 4 complete and correct, from the verdicts and the answer's focus."""
@@ -275,7 +291,7 @@ def holistic_grade(coverage: float, contradicted: int, n_keypoints: int, explana
     if not explanatory:
         return 1
     if coverage >= 0.999 and not contradicted:
-        grade = 4 if relevance >= SEMANTIC_MARGIN else 3
+        grade = 4
     elif coverage >= 0.6:
         grade = 3
     else:

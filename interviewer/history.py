@@ -1,4 +1,5 @@
-"""Interview history in SQLite under INTERVIEWER_HOME: sessions, turns (question, answer, grade), events.
+"""Interview history in SQLite under INTERVIEWER_HOME: sessions, turns (question, answer, grade), events,
+and each learner's progress per key point (Leitner boxes, see `interviewer.progress`).
 
 Nothing is lost: each question is written when it is asked, each answer with its grade when it is
 given, one transaction per step, in WAL mode so readers (a report, the history tab) never block the
@@ -95,8 +96,34 @@ def m001_initial(db: sqlite3.Connection) -> None:
     """)
 
 
+@migration
+def m002_keyword_progress(db: sqlite3.Connection) -> None:
+    _run_script(db, """
+        CREATE TABLE keyword_progress (
+            learner TEXT NOT NULL,         -- '' for the local user, the login behind --auth otherwise
+            card_id TEXT NOT NULL,
+            keyword TEXT NOT NULL,
+            asked INTEGER NOT NULL,        -- sessions in which the key point was graded
+            covered INTEGER NOT NULL,      -- of those, sessions that ended with it covered
+            box INTEGER NOT NULL,          -- Leitner box, 1..5
+            last_verdict TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            session_id TEXT NOT NULL,      -- the session of the last update
+            prev_box INTEGER NOT NULL,     -- the box before that session, so a probe can revise its verdict
+            PRIMARY KEY (learner, card_id, keyword)
+        );
+        CREATE INDEX keyword_progress_due ON keyword_progress(learner, due_at)
+    """)
+
+
+def stamp(moment: datetime) -> str:
+    """The one timestamp format of the store: UTC ISO 8601, so text order is time order."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return stamp(datetime.now(UTC))
 
 
 @dataclass
@@ -147,6 +174,23 @@ class Turn:
     def result(self) -> Grade | None:
         """The grade that counts for the card: merged over probes when there is one."""
         return self.merged or self.grade
+
+
+@dataclass
+class KeywordState:
+    """Where one key point stands for one learner (a row of `keyword_progress`)."""
+
+    learner: str
+    card_id: str
+    keyword: str
+    asked: int
+    covered: int
+    box: int
+    last_verdict: str
+    last_seen: str
+    due_at: str
+    session_id: str
+    prev_box: int
 
 
 def _json_or_none(grade: Grade | None) -> str | None:
@@ -228,6 +272,18 @@ class Tx:
 
     def touch(self, session_id: str) -> None:
         self.db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now(), session_id))
+
+    def keyword_states(self, learner: str, card_id: str) -> dict[str, KeywordState]:
+        rows = self.db.execute("SELECT * FROM keyword_progress WHERE learner = ? AND card_id = ?",
+                               (learner, card_id)).fetchall()
+        return {row["keyword"]: KeywordState(**dict(row)) for row in rows}
+
+    def save_keyword_state(self, k: KeywordState) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO keyword_progress (learner, card_id, keyword, asked, covered, box,"
+            " last_verdict, last_seen, due_at, session_id, prev_box) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (k.learner, k.card_id, k.keyword, k.asked, k.covered, k.box, k.last_verdict, k.last_seen,
+             k.due_at, k.session_id, k.prev_box))
 
 
 class History:
@@ -329,14 +385,24 @@ class History:
             rows = db.execute("SELECT * FROM events WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
         return [{**dict(row), "data": json.loads(row["data"])} for row in rows]
 
-    def sessions(self, status: str | None = None, limit: int = 50) -> list[SessionRecord]:
-        """Most recently active first."""
-        query, params = "SELECT * FROM sessions", []
-        if status:
-            query, params = query + " WHERE status = ?", [status]
+    def sessions(self, status: str | None = None, limit: int = 50, client: str | None = None) -> list[SessionRecord]:
+        """Most recently active first; optionally only those with `status`, or of `client`."""
+        where = {"status = ?": status, "client = ?": client}
+        clauses = [clause for clause, value in where.items() if value]
+        query = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        params = [value for value in where.values() if value]
         with self._read() as db:
             rows = db.execute(query + " ORDER BY updated_at DESC LIMIT ?", (*params, limit)).fetchall()
         return [_session_from_row(row) for row in rows]
+
+    def keyword_progress(self, learner: str, due_by: str | None = None) -> list[KeywordState]:
+        """One learner's key points; with `due_by`, only those due by then, soonest first."""
+        query, params = "SELECT * FROM keyword_progress WHERE learner = ?", [learner]
+        if due_by is not None:
+            query, params = query + " AND due_at <= ?", [learner, due_by]
+        with self._read() as db:
+            rows = db.execute(query + " ORDER BY due_at, card_id, keyword", params).fetchall()
+        return [KeywordState(**dict(row)) for row in rows]
 
     def journal_mode(self) -> str:
         with self._read() as db:

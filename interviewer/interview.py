@@ -8,11 +8,13 @@ given, so `resume` rebuilds an interview from SQLite alone and a killed process 
 Flow per main question: ask → grade → decide. A follow-up is the card's own `###` child when the
 answer touched its subject or was good enough to go deeper; otherwise a probe aims at a missed key
 point of the card just answered (graded against the same card; a key point covered in either answer
-counts). At most `max_follow_ups` per main question.
+counts). At most `max_follow_ups` per main question. Unless review is off, the plan starts with the
+cards whose key points are due again (`interviewer.progress`), and every graded turn moves them.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import secrets
@@ -21,13 +23,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from interviewer import progress
 from interviewer.bank import Bank
 from interviewer.errors import UserError
 from interviewer.grading import VERDICT_CREDIT
 from interviewer.history import History, SessionRecord, Turn, now
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.report import build_report, format_feedback, to_markdown
+from interviewer.sandbox import Demo, Demos, SandboxResult, run_program
 from interviewer.text import squash
-from interviewer.voice import TemplateVoice
+from interviewer.voice import TemplateVoice, VoiceStats, counting
 
 MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice; documented in the README
 DEFAULT_MAX_FOLLOW_UPS = 2
@@ -41,6 +46,16 @@ NO_INTERVIEW = "진행 중인 면접이 없습니다. 먼저 주제와 질문 �
 ALREADY_FINISHED = "이 면접은 이미 끝났습니다. 새 면접을 시작해 주세요."
 EMPTY_ANSWER = "답변이 비어 있어요. 다시 답변해 주세요."
 HELD = "답변을 기록했습니다. (실전 모드: 피드백은 면접이 끝난 뒤에 보여 드립니다.)"
+DEMO_OFFER = "💡 예시 실행: 이 개념을 numpy로 직접 확인해 볼 수 있어요 — `/demo` ({title})"
+NO_DEMO = "방금 채점한 질문에는 예시가 없어요. 예시는 답변을 채점한 뒤, 그 질문에 예시가 있을 때 볼 수 있어요."
+DEMO_HELD = "실전 모드에서는 면접이 끝난 뒤에 예시를 볼 수 있어요."
+NO_CODE = "실행할 코드를 `/numpy` 뒤에 적어 주세요. 예: `/numpy import numpy as np; print(np.arange(3))`"
+
+# Typed chat commands, the same in the terminal and the app's answer box; `/numpy CODE` is parsed apart.
+CHAT_COMMANDS = {"/hint": "hint", "/힌트": "hint", "/skip": "skip", "/건너뛰기": "skip",
+                 "/모르겠습니다": "dont_know", "/dontknow": "dont_know", "/quit": "finish",
+                 "/종료": "finish", "/finish": "finish", "/demo": "run_demo", "/예시": "run_demo"}
+NUMPY_COMMAND = re.compile(r"\s*/numpy(?=\s|$)[ \t]*\n?(.*)", re.S | re.I)
 
 VERDICT_RANK = {"covered": 3, "partial": 2, "contradicted": 1, "missing": 0}
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[- ][A-Za-z][A-Za-z0-9]*)*")
@@ -59,10 +74,12 @@ class Deps:
     voice: TemplateVoice
     history: History
     glossary: object | None = None
+    demos: Demos = field(default_factory=lambda: Demos([]))
 
     @classmethod
     def from_runtime(cls, rt) -> Deps:
-        return cls(bank=rt.bank, grader=rt.grader, voice=rt.voice, history=rt.history, glossary=rt.glossary)
+        return cls(bank=rt.bank, grader=rt.grader, voice=rt.voice, history=rt.history, glossary=rt.glossary,
+                   demos=rt.demos)
 
 
 @dataclass
@@ -73,6 +90,7 @@ class Options:
     feedback_mode: str = "immediate"
     max_follow_ups: int = DEFAULT_MAX_FOLLOW_UPS
     client: str = "api"
+    review: bool = True  # start with the cards whose key points are due; the seed does not change this
 
 
 @dataclass
@@ -85,6 +103,7 @@ class Reply:
     grade: Grade | None = None  # the grade of the answer just given; None when held, skipped or not recorded
     finished: bool = False
     recorded: bool = False
+    run: SandboxResult | None = None  # the sandbox run of `/numpy` or `/demo`, figures included
 
     def api(self) -> dict:
         """The `/answer` contract of the app."""
@@ -125,6 +144,14 @@ def topic_choices(bank: Bank) -> str:
     return ", ".join(f"{t}({bank.topic_label(t)})" for t in valid_topics(bank))
 
 
+def in_scope(bank: Bank, card: Card, topics: list[str]) -> bool:
+    """May this card open a main question under the topic filter (card ids or topic tags)?"""
+    if card.id in topics:
+        return card.gradable
+    tags = [t for t in topics if t not in bank.by_id]
+    return card.gradable and card.kind != "practice" and (not topics or card.topic in tags)
+
+
 def question_pool(bank: Bank, topics: list[str]) -> list[Card]:
     """Gradable cards to open a main question with. A `###` card joins only when its parent is not
     itself in the pool (otherwise it is reached as a follow-up)."""
@@ -136,7 +163,7 @@ def question_pool(bank: Bank, topics: list[str]) -> list[Card]:
     for card in by_id:
         if not card.gradable:
             raise UserError(f"카드 {card.id!r}는 채점 기준(키워드)이 없어 면접 질문으로 쓸 수 없습니다.")
-    matching = [c for c in bank.cards if c.gradable and c.kind != "practice" and (not topics or c.topic in tags)]
+    matching = [c for c in bank.cards if in_scope(bank, c, topics)]
     mains = {c.id for c in matching if c.kind == "main"}
     pool = by_id + [c for c in matching if c.kind == "main" or c.parent_id not in mains]
     pool = list({c.id: c for c in pool}.values())
@@ -145,12 +172,19 @@ def question_pool(bank: Bank, topics: list[str]) -> list[Card]:
     return pool
 
 
-def plan_questions(bank: Bank, topics: list[str], n: int, seed: int) -> list[str]:
+def plan_questions(bank: Bank, topics: list[str], n: int, seed: int, review: list[str] | None = None) -> list[str]:
+    """`review` cards first (in their order), then a seeded shuffle of the rest of the pool."""
     if n < 1:
         raise UserError("질문 수는 1 이상이어야 합니다.")
     pool = question_pool(bank, topics)
     random.Random(seed).shuffle(pool)
-    return [c.id for c in pool[:n]]
+    first = list(review or [])[:n]
+    return first + [c.id for c in pool if c.id not in first][:n - len(first)]
+
+
+def due_for_review(deps: Deps, topics: list[str], learner: str) -> list[str]:
+    eligible = {c.id for c in deps.bank.cards if in_scope(deps.bank, c, topics)}
+    return progress.review_cards(deps.history, deps.bank, learner, eligible)
 
 
 # --- grading helpers --------------------------------------------------------------------------
@@ -212,33 +246,46 @@ def touches(answer: str, terms: list[str]) -> bool:
     return any(squash(term) and squash(term) in text for term in terms)
 
 
-def format_feedback(grade: Grade, prose: str | None = None) -> str:
-    """Score, then ✓/△/✗ per key point with the evidence quoted."""
-    lines = [f"**점수 {grade.score}/100 · 등급 {grade.grade}/4**"]
-    for kp in grade.keypoints:
-        if kp.verdict == "covered":
-            lines.append(f"- ✓ **{kp.keyword}** — “{kp.evidence}”" if kp.evidence else f"- ✓ **{kp.keyword}**")
-        elif kp.verdict == "partial":
-            quote = f" — “{kp.evidence}”" if kp.evidence else ""
-            lines.append(f"- △ **{kp.keyword}** (부분적으로 언급){quote}")
-        elif kp.verdict == "contradicted":
-            quote = f" — “{kp.evidence}”" if kp.evidence else ""
-            lines.append(f"- ✗ **{kp.keyword}** (사실과 다른 설명){quote}")
-        else:
-            lines.append(f"- ✗ **{kp.keyword}** — 답변에서 찾지 못했습니다")
-    lines += [f"- _{notice}_" for notice in grade.notices]
-    if prose:
-        lines.append("")
-        lines.append(prose)
-    return "\n".join(lines)
-
-
 def reference_block(card: Card) -> str:
     answer = card.answer or "(참고 답변이 없습니다)"
     return "**참고 답변**\n> " + answer.replace("\n", "\n> ")
 
 
+# --- chat commands and the sandbox ---------------------------------------------------------------
+
+def chat_command(text: str) -> tuple[str, str | None]:
+    """The event a chat line asks for and its argument: `/numpy CODE` → ("run_code", CODE),
+    `/hint` → ("hint", None), …; anything else is ("answer", text)."""
+    numpy = NUMPY_COMMAND.fullmatch(text or "")
+    if numpy:
+        return "run_code", numpy.group(1)
+    event = CHAT_COMMANDS.get((text or "").strip().lower())
+    return (event, None) if event else ("answer", text)
+
+
+def code_block(text: str, language: str = "") -> str:
+    """`text` fenced by more backticks than it contains in a row, so nothing in it closes the fence."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def sandbox_message(heading: str, result: SandboxResult) -> str:
+    """A sandbox run for the chat: its output came from untrusted code, so it stays plain text."""
+    figures = f"\n\n🖼 그림 {len(result.figures)}개" if result.figures else ""
+    return f"{heading}\n\n{code_block(result.as_text())}{figures}"
+
+
 # --- the state machine ------------------------------------------------------------------------
+
+def counted(event):
+    """LLM calls made while handling `event` count for this interview (the voice serves them all)."""
+    @functools.wraps(event)
+    def handle(self, *args, **kwargs):
+        with counting(self.llm):
+            return event(self, *args, **kwargs)
+    return handle
+
 
 class Interview:
     """One candidate's interview. Not thread-safe by itself: callers hold `lock` per event."""
@@ -248,7 +295,9 @@ class Interview:
         self.session = session
         self.turns = turns
         self.lock = threading.Lock()
-        self._llm_base = (deps.voice.stats.calls, deps.voice.stats.failures)
+        # LLM usage of this session, continuing from what is stored when it is resumed.
+        self.llm = VoiceStats(backend=session.llm_backend, model=session.llm_model,
+                              calls=session.llm_calls, failures=session.llm_failures)
 
     # events ------------------------------------------------------------------------------------
 
@@ -260,25 +309,33 @@ class Interview:
             raise UserError("꼬리 질문 수는 0 이상이어야 합니다.")
         topics = parse_topics(options.topics)
         seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
-        plan = plan_questions(deps.bank, topics, options.n_questions, seed)
+        review = due_for_review(deps, topics, progress.learner_of(options.client)) if options.review else []
+        plan = plan_questions(deps.bank, topics, options.n_questions, seed, review)
+        review = review[:len(plan)]
         stats = deps.voice.stats
         session = SessionRecord(
             id=new_session_id(), client=options.client, feedback_mode=options.feedback_mode,
             n_questions=len(plan), max_follow_ups=options.max_follow_ups, topics=topics, seed=seed,
             plan=plan, llm_backend=stats.backend, llm_model=stats.model)
         interview = cls(deps, session, [])
-        first = interview._main_turn(1)
+        with counting(interview.llm):
+            first = interview._main_turn(1)
+        interview._sync_llm_usage()
         with deps.history.transaction() as tx:
             tx.create_session(session)
-            tx.event(session.id, "start", requested=options.n_questions, topics=topics, seed=seed)
+            tx.llm_usage(session)
+            tx.event(session.id, "start", requested=options.n_questions, topics=topics, seed=seed, review=review)
             tx.ask(first)
         interview.turns.append(first)
         notice = ""
         if len(plan) < options.n_questions:
             notice = f"선택한 주제에는 질문이 {len(plan)}개뿐이라 {len(plan)}개로 진행합니다.\n\n"
+        if review:
+            notice += f"지난 면접에서 복습할 때가 된 키워드가 있는 질문 {len(review)}개부터 시작합니다.\n\n"
         intro = (f"모의 면접을 시작합니다. 질문 {len(plan)}개"
                  f"{', 꼬리 질문 포함' if options.max_follow_ups else ''}"
                  f"{' · 실전 모드 (피드백은 마지막에)' if options.feedback_mode == 'end' else ''}.\n\n")
+        notice += interview._notices()
         return interview, Reply(session.id, notice + intro + first.question, question=first, recorded=True)
 
     @classmethod
@@ -295,6 +352,7 @@ class Interview:
         turn = self.current
         return Reply(self.session.id, "이어서 진행합니다.\n\n" + turn.question, question=turn)
 
+    @counted
     def answer(self, text: str) -> Reply:
         if self.finished:
             return Reply(self.session.id, ALREADY_FINISHED, finished=True)
@@ -313,9 +371,10 @@ class Interview:
         grade = self.deps.grader.grade(card, text)
         self._record(turn, "answered", text, grade)
         shown = turn.result
-        body = self._feedback(card, shown, text) if self.session.feedback_mode == "immediate" else HELD
+        body = self._feedback(card, shown, text) + self._demo_offer(card) if self._feedback_now else HELD
         return self._advance(turn, notice + body, grade=shown if self._feedback_now else None)
 
+    @counted
     def skip(self) -> Reply:
         if self.finished:
             return Reply(self.session.id, ALREADY_FINISHED, finished=True)
@@ -323,6 +382,7 @@ class Interview:
         self._record(turn, "skipped", None, None)
         return self._advance(turn, "질문을 건너뛰었습니다.", next_main=True)
 
+    @counted
     def dont_know(self) -> Reply:
         if self.finished:
             return Reply(self.session.id, ALREADY_FINISHED, finished=True)
@@ -330,6 +390,7 @@ class Interview:
         card = self.deps.bank.get(turn.card_id)
         self._record(turn, "dont_know", DONT_KNOW, all_missing(card))
         message = f"괜찮습니다. 모르는 부분은 누락으로 기록해 둘게요.\n\n{reference_block(card)}"
+        message += self._demo_offer(card) if self._feedback_now else ""
         return self._advance(turn, message, grade=turn.result if self._feedback_now else None, next_main=True)
 
     def hint(self) -> Reply:
@@ -350,6 +411,30 @@ class Interview:
                    "떠올려 보세요.")
         return Reply(self.session.id, message, question=turn, recorded=True)
 
+    def message(self, text: str) -> Reply:
+        """A chat line: a command (`/hint`, `/numpy CODE`, `/demo`, …) is its event, anything else an answer."""
+        event, argument = chat_command(text)
+        handler = getattr(self, event)
+        return handler() if argument is None else handler(argument)
+
+    def run_code(self, code: str) -> Reply:
+        """Run the candidate's numpy program in the sandbox; the interview does not move."""
+        if not code.strip():
+            return self._aside(NO_CODE)
+        return self._run(code, "🧪 **numpy 실행 결과**")
+
+    def run_demo(self) -> Reply:
+        """Run the demo offered after the last graded answer; the interview does not move."""
+        if not (self._feedback_now or self.finished):
+            return self._aside(DEMO_HELD)  # the demo would give away what the feedback holds back
+        graded = next((t for t in reversed(self.turns) if t.result is not None), None)
+        demo = self._demo_of(self.deps.bank.get(graded.card_id)) if graded else None
+        if demo is None:
+            return self._aside(NO_DEMO)
+        heading = f"🧪 **예시 실행: {demo.title}**\n\n{code_block(demo.code.strip(), 'python')}"
+        return self._run(demo.code, heading, demo=demo.id)
+
+    @counted
     def finish(self) -> Reply:
         """End now (early or at the end); the report covers what was answered."""
         if not self.finished:
@@ -358,7 +443,7 @@ class Interview:
                 tx.event(self.session.id, "finish", early=self.current is not None)
                 tx.finish(self.session)
         markdown, _ = self.report()
-        closing = self.deps.voice.closing(markdown) or ""
+        closing = self._closing(markdown)
         return Reply(self.session.id, f"{closing}\n\n{markdown}".strip(), finished=True, recorded=True)
 
     # state -------------------------------------------------------------------------------------
@@ -378,8 +463,14 @@ class Interview:
     def _feedback_now(self) -> bool:
         return self.session.feedback_mode == "immediate"
 
+    @property
+    def learner(self) -> str:
+        return progress.learner_of(self.session.client)
+
     def report(self) -> tuple[str, dict]:
-        return minimal_report(self.session, self.turns, self.deps.bank)
+        """The session report as Markdown and as its JSON data."""
+        report = build_report(self.session, self.turns, self.deps.bank)
+        return to_markdown(report), report.model_dump(mode="json")
 
     def messages(self) -> list[dict]:
         """The chat so far, rebuilt from the store (Gradio message format)."""
@@ -400,6 +491,33 @@ class Interview:
     def _feedback(self, card: Card, grade: Grade, answer: str) -> str:
         return format_feedback(grade, self.deps.voice.feedback(card, grade, answer))
 
+    def _demo_of(self, card: Card) -> Demo | None:
+        """The card's own demo, else its main card's: a follow-up shares its parent's concept."""
+        for card_id in filter(None, (card.id, card.parent_id)):
+            demos = self.deps.demos.for_card(card_id)
+            if demos:
+                return demos[0]
+        return None
+
+    def _demo_offer(self, card: Card) -> str:
+        demo = self._demo_of(card)
+        return f"\n\n{DEMO_OFFER.format(title=demo.title)}" if demo else ""
+
+    def _run(self, code: str, heading: str, demo: str | None = None) -> Reply:
+        """One sandbox run, kept as an event of the session (never as an answer)."""
+        result = run_program(code)
+        turn = self.current
+        with self.deps.history.transaction() as tx:
+            tx.event(self.session.id, "sandbox", turn.id if turn else None, demo=demo,
+                     code=None if demo else code, ok=result.ok, error=result.error,
+                     figures=len(result.figures), duration_ms=result.duration_ms)
+        # `finished` stays False: a run changes nothing about the interview, also after its end.
+        return Reply(self.session.id, sandbox_message(heading, result), question=turn, recorded=True, run=result)
+
+    def _aside(self, message: str) -> Reply:
+        """A reply that leaves the interview where it is."""
+        return Reply(self.session.id, message, question=self.current)
+
     def _record(self, turn: Turn, outcome: str, answer: str | None, grade: Grade | None) -> None:
         """Fill in the answered turn in memory; `_advance` writes it with the next step."""
         turn.outcome, turn.answer, turn.answered_at, turn.grade = outcome, answer, now(), grade
@@ -412,25 +530,26 @@ class Interview:
     def _advance(self, turn: Turn, message: str, grade: Grade | None = None,
                  next_main: bool = False) -> Reply:
         nxt = self._main_turn(turn.main_index + 1) if next_main else self._decide(turn)
-        finished = nxt is None
-        if finished:
-            self._sync_llm_usage()
+        self._sync_llm_usage()
         with self.deps.history.transaction() as tx:
             tx.answer(turn)
+            if turn.result is not None:
+                progress.record(tx, self.learner, self.session.id, turn.result, turn.answered_at)
             if turn.truncated:
                 tx.event(self.session.id, "truncated", turn.id, limit=MAX_ANSWER_CHARS)
             if nxt is not None:
                 tx.ask(nxt)
+                tx.llm_usage(self.session)
             else:
                 tx.event(self.session.id, "finish", early=False)
                 tx.finish(self.session)
-        notices = "".join(f"_{n}_\n\n" for n in self.deps.voice.stats.drain_notices())
+        notices = self._notices()
         if nxt is not None:
             self.turns.append(nxt)
             return Reply(self.session.id, f"{notices}{message}\n\n---\n\n{nxt.question}", question=nxt,
                          grade=grade, recorded=True)
         markdown, _ = self.report()
-        closing = self.deps.voice.closing(markdown) or ""
+        closing = self._closing(markdown)
         return Reply(self.session.id, f"{notices}{message}\n\n---\n\n{closing}\n\n{markdown}", grade=grade,
                      finished=True, recorded=True)
 
@@ -492,6 +611,7 @@ class Interview:
         missed.sort(key=lambda kp: kp.keyword != turn.probe_keyword)
         return missed
 
+    @counted
     def _recover_missing_question(self) -> None:
         """A running session whose last turn is answered (written by an older version or by hand):
         ask the next question so the interview can go on."""
@@ -505,78 +625,16 @@ class Interview:
                 self.turns.append(nxt)
 
     def _sync_llm_usage(self) -> None:
-        stats = self.deps.voice.stats
-        self.session.llm_calls = max(0, stats.calls - self._llm_base[0])
-        self.session.llm_failures = max(0, stats.failures - self._llm_base[1])
+        self.session.llm_calls, self.session.llm_failures = self.llm.calls, self.llm.failures
 
+    def _notices(self) -> str:
+        """This session's one-line LLM notices (a failed call, a fallback), each shown once."""
+        return "".join(f"_{n}_\n\n" for n in self.llm.drain_notices())
 
-# --- the minimal report (the full one lives in its own module) -----------------------------------
-
-OUTCOME_LABELS = {"answered": "답변", "skipped": "건너뜀", "dont_know": "모르겠습니다", None: "미응답"}
-KIND_LABELS = {"main": "질문", "follow_up": "꼬리 질문", "probe": "보충 질문"}
-
-
-def minimal_report(session: SessionRecord, turns: list[Turn], bank: Bank) -> tuple[str, dict]:
-    """Markdown and JSON, one entry per question asked: card, answer, score, grade, key points."""
-    questions = [_question_entry(turn, bank) for turn in turns]
-    final: dict[str, int] = {}
-    for q in questions:
-        if q["score"] is not None:
-            final[q["card_id"]] = q["score"]  # a later probe's merged grade replaces the earlier one
-    average = round(sum(final.values()) / len(final)) if final else None
-    data = {
-        "session_id": session.id,
-        "status": session.status,
-        "started_at": session.started_at,
-        "finished_at": session.finished_at,
-        "feedback_mode": session.feedback_mode,
-        "llm": {"backend": session.llm_backend, "model": session.llm_model,
-                "calls": session.llm_calls, "failures": session.llm_failures},
-        "questions": questions,
-        "summary": {
-            "average_score": average,
-            "graded_cards": len(final),
-            "skipped": sum(q["outcome"] == "skipped" for q in questions),
-            "dont_know": sum(q["outcome"] == "dont_know" for q in questions),
-            "unanswered": sum(q["outcome"] is None for q in questions),
-        },
-    }
-    return _report_markdown(data), data
-
-
-def _question_entry(turn: Turn, bank: Bank) -> dict:
-    card = bank.by_id.get(turn.card_id)
-    result = turn.result
-    return {
-        "number": turn.main_index, "kind": turn.kind, "card_id": turn.card_id,
-        "parent_card_id": turn.parent_card_id, "title": card.title if card else turn.card_id,
-        "question": turn.question, "asked_at": turn.asked_at, "answer": turn.answer,
-        "answered_at": turn.answered_at, "outcome": turn.outcome, "hints_used": turn.hints_used,
-        "truncated": turn.truncated, "score": result.score if result else None,
-        "grade": result.grade if result else None,
-        "keypoints": [kp.model_dump(mode="json") for kp in result.keypoints] if result else [],
-        "reference": card.answer if card else "",
-    }
-
-
-def _report_markdown(data: dict) -> str:
-    summary = data["summary"]
-    status = "완료" if data["status"] == "finished" else "진행 중 (미완료)"
-    average = f"{summary['average_score']}/100" if summary["average_score"] is not None else "채점된 답변 없음"
-    lines = [f"## 면접 결과 · {data['session_id']}", "",
-             f"- 상태: {status}", f"- 평균 점수: {average}",
-             f"- 건너뜀 {summary['skipped']} · 모르겠습니다 {summary['dont_know']} · 미응답 {summary['unanswered']}"]
-    last_of_card = {q["card_id"]: i for i, q in enumerate(data["questions"])}
-    for i, q in enumerate(data["questions"]):
-        lines += ["", f"### {q['number']}. [{KIND_LABELS[q['kind']]}] {q['title']}"]
-        lines.append(f"- {OUTCOME_LABELS[q['outcome']]}" + (f" · 힌트 {q['hints_used']}회" if q["hints_used"] else ""))
-        if q["answer"] and q["outcome"] == "answered":
-            lines.append("> " + q["answer"].replace("\n", "\n> "))
-        if q["score"] is not None:
-            grade = Grade(card_id=q["card_id"], score=q["score"], grade=q["grade"],
-                          keypoints=[KeyPointResult(**kp) for kp in q["keypoints"]])
-            lines += ["", format_feedback(grade)]
-        weak = q["outcome"] in ("skipped", "dont_know") or (q["score"] is not None and q["score"] < 100)
-        if weak and last_of_card[q["card_id"]] == i:  # the reference once per card, after its last answer
-            lines += ["", "참고 답변: " + (q["reference"] or "(없음)")]
-    return "\n".join(lines)
+    def _closing(self, markdown: str) -> str:
+        """The closing line; written after the report, so its LLM call is stored on its own."""
+        closing = self.deps.voice.closing(markdown) or ""
+        self._sync_llm_usage()
+        with self.deps.history.transaction() as tx:
+            tx.llm_usage(self.session)
+        return f"{self._notices()}{closing}"

@@ -3,9 +3,14 @@
 The LLM only ever adds wording (question transitions, probes, feedback prose) and, with
 `--llm-judge`, a second opinion on key points the grader is unsure about. Every reply is validated
 in code before it is used; a reply that fails (server down, timeout, empty, garbage, not Korean, a
-probe that gives the missed keyword away, a judge quote that is not in the answer) is counted in
-`VoiceStats.failures`, announced with a one-line notice, and the deterministic template or verdict
-is used instead. Nothing here touches the network until a method is called.
+probe that is no question or gives the missed keyword away, a judge quote that is not in the
+answer, a malformed tool call) is counted in `VoiceStats.failures`, announced with a one-line
+notice, and the deterministic template or verdict is used instead. Nothing here touches the
+network until a method is called.
+
+Every prompt starts with the same system message (prompts/common.md), and the prompts about an
+answer (judge, feedback, follow-up) with the same context block, so a local server that reuses its
+KV cache for a repeated prefix (llama.cpp, vLLM, Ollama) evaluates only each call's own task.
 """
 
 from __future__ import annotations
@@ -22,28 +27,34 @@ from interviewer.errors import UserError
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
 from interviewer.settings import PACKAGE_ROOT, Settings
 from interviewer.text import squash
-from interviewer.voice import TemplateVoice, VoiceStats
+from interviewer.voice import TemplateVoice, VoiceStats, session_stats, show_draft
 
 BACKENDS = ("none", "openai", "local")
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 DEFAULT_LOCAL_MODEL = "local"  # llama.cpp and LM Studio ignore the name; Ollama and vLLM need --model
 CONNECT_TIMEOUT = 3.0   # a local server that is down refuses at once; a remote one should answer fast
-READ_TIMEOUT = 20.0     # the longest silence between two streamed chunks
 MAX_TOKENS = 160        # replies are one to three sentences
 MAX_REPLY_CHARS = 700   # stop reading a stream that runs on
 COOLDOWN = 60.0         # after repeated connection failures, stay with the templates this long
 PROMPTS_DIR = PACKAGE_ROOT / "prompts"
-PROMPT_ROLES = {"interviewer": ("system", "user"), "follow_up": ("system", "user"),
-                "feedback": ("system", "answer", "closing"), "judge": ("system", "user")}
+COMMON = "common"  # the shared system message and answer context, not a role
+PROMPT_ROLES = {COMMON: ("system", "context"), "interviewer": ("task",), "follow_up": ("task",),
+                "feedback": ("answer", "closing"), "judge": ("task",)}
 
 MIN_HANGUL_SHARE = 0.3  # of the words: Korean prose with English terms is well above, English is 0
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 SENTENCE_END = re.compile(r"[.?!。]|[다요죠까](?=\s|$)")
 DELIMITER = re.compile(r"</?\s*(answer|summary)\s*>", re.IGNORECASE)
+MARKUP = re.compile(r"```|^\s*#", re.MULTILINE)  # a code block or a heading in what should be prose
+DIGEST_LINES = ("- 평균 점수", "- 주제별 점수")  # summary lines of the report the closing uses
+MISSED_KEYWORD = re.compile(r"^- [✗△] \*\*(.+?)\*\*", re.MULTILINE)
+ENGLISH_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 MIN_EVIDENCE_CHARS = 4
 JUDGED_VERDICTS = ("covered", "partial", "missing", "contradicted")
 MAX_JUDGED = 3  # key points per answer sent to the judge; each costs one call
+JUDGING = "답변을 LLM이 한 번 더 검토하고 있습니다…"  # shown while a judge call runs (its JSON is not prose)
+TOOLING = "LLM이 numpy 예시를 준비하고 있습니다…"
 
 FAILURE_NOTICES = {
     "unreachable": "LLM 서버에 연결하지 못해 기본 문구로 진행합니다.",
@@ -53,9 +64,11 @@ FAILURE_NOTICES = {
     "garbage": "LLM 응답을 쓸 수 없어 기본 문구로 진행합니다.",
     "language": "LLM 응답이 한국어가 아니어서 기본 문구로 진행합니다.",
     "leak": "LLM 꼬리 질문이 정답 키워드를 드러내 기본 질문으로 바꿨습니다.",
+    "question": "LLM 꼬리 질문이 질문 형식이 아니어서 기본 질문으로 바꿨습니다.",
     "json": "LLM 판정이 올바른 JSON이 아니어서 기본 채점 결과를 유지합니다.",
     "evidence": "LLM 판정의 근거가 답변에 없는 문장이라 기본 채점 결과를 유지합니다.",
     "tools": "LLM 서버가 도구 호출을 지원하지 않아 도구 없이 진행합니다.",
+    "tool_call": "LLM의 도구 호출이 올바르지 않아 실행하지 않았습니다.",
     "error": "LLM 호출 중 오류가 나 기본 문구로 진행합니다.",
 }
 
@@ -108,7 +121,9 @@ def build_chat_model(config: LLMConfig):
         model=config.model,
         api_key=config.api_key,
         base_url=config.base_url,
-        timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+        # The read timeout bounds the silence before the first chunk too: a CPU server reading a long
+        # prompt is silent for a while, so it is the configured reply time, not a few seconds.
+        timeout=httpx.Timeout(config.timeout, connect=CONNECT_TIMEOUT),
         max_retries=1,
         streaming=True,
         temperature=0.3,
@@ -147,17 +162,30 @@ def load_prompt(role: str, directory: Path = PROMPTS_DIR) -> dict[str, str]:
     return sections
 
 
+@cache
 def prompt_template(role: str, section: str):
     from langchain_core.prompts import ChatPromptTemplate
 
-    sections = load_prompt(role)
-    return ChatPromptTemplate.from_messages([("system", sections["system"]), ("human", sections[section])])
+    return ChatPromptTemplate.from_messages([("system", load_prompt(COMMON)["system"]),
+                                             ("human", load_prompt(role)[section])])
+
+
+@cache
+def context_template():
+    from langchain_core.prompts import PromptTemplate
+
+    return PromptTemplate.from_template(load_prompt(COMMON)["context"])
 
 
 def render(role: str, section: str, **values) -> list:
-    """Chat messages for one call. Free text (the answer) goes in as delimited data only."""
+    """Chat messages for one call. Free text (the answer) goes in as delimited data only; a task
+    with a `{context}` slot gets the shared question/reference/answer block there."""
     safe = {key: quote_data(value) if isinstance(value, str) else value for key, value in values.items()}
-    return prompt_template(role, section).format_messages(**safe)
+    template = prompt_template(role, section)
+    if "context" in template.input_variables:
+        context = context_template()
+        safe["context"] = context.format(**{name: safe[name] for name in context.input_variables})
+    return template.format_messages(**safe)
 
 
 def quote_data(text: str) -> str:
@@ -186,19 +214,26 @@ def clean_reply(text: str) -> str:
     return text.strip()
 
 
-def check_prose(text: str, limit: int, forbidden: list[str] = ()) -> str:
-    """The reply as usable Korean prose, or LLMFailure saying why not."""
+def check_prose(text: str, limit: int, forbidden: list[str] = (), shape: str = "prose") -> str:
+    """The reply as usable Korean text of the given shape, or LLMFailure saying why not.
+
+    "prose" (feedback, closing) ends at a sentence within `limit`; "line" (a transition) is its
+    first sentence; "question" (a probe) runs to its last question mark. Lines and questions are
+    one line in the chat. None may carry markup of its own: the chat renders it.
+    """
     text = clean_reply(text)
+    if shape != "prose":
+        text = " ".join(text.split())
     if not text:
         raise LLMFailure("empty")
-    if DELIMITER.search(text) or not WORD.search(text):
+    if DELIMITER.search(text) or MARKUP.search(text) or not WORD.search(text):
         raise LLMFailure("garbage", text[:60])
     words = WORD.findall(text)
     if len(words) >= 6 and Counter(words).most_common(1)[0][1] > len(words) / 2:
         raise LLMFailure("garbage", "repetition")
     if hangul_share(text) < MIN_HANGUL_SHARE:
         raise LLMFailure("language", text[:60])
-    text = trim_to_sentence(text, limit)
+    text = SHAPES[shape](text, limit)
     flat = squash(text)
     for phrase in forbidden:
         key = squash(phrase)
@@ -214,6 +249,31 @@ def trim_to_sentence(text: str, limit: int) -> str:
     head = text[:limit]
     ends = [m.end() for m in SENTENCE_END.finditer(head)]
     return head[:ends[-1]].strip() if ends else head.strip()
+
+
+def trim_to_question(text: str, limit: int) -> str:
+    """The reply up to its last question mark within `limit` chars; a probe without one asks nothing."""
+    end = text.rfind("?", 0, limit) + 1 or text.rfind("？", 0, limit) + 1
+    if not end:
+        raise LLMFailure("question", text[:60])
+    return text[:end].strip()
+
+
+def first_sentence(text: str, limit: int) -> str:
+    end = SENTENCE_END.search(text)
+    return text[:end.end()].strip() if end and end.end() <= limit else trim_to_sentence(text, limit)
+
+
+SHAPES = {"prose": trim_to_sentence, "line": first_sentence, "question": trim_to_question}
+
+
+def revealing_terms(keywords: list[str], shown: str) -> list[str]:
+    """What would give a key point away: each keyword whole and each English term in it (the
+    part small models echo, e.g. "co-adaptation" of "co-adaptation 방지"), unless `shown` (the
+    question itself) already contains it."""
+    seen = squash(shown)
+    terms = [t for kw in keywords for t in (kw, *(m for m in ENGLISH_TERM.findall(kw) if len(m) >= 3))]
+    return [t for t in dict.fromkeys(terms) if squash(t) and squash(t) not in seen]
 
 
 def parse_judgement(reply: str, answer: str) -> tuple[str, str] | None:
@@ -255,31 +315,39 @@ def literal_span(evidence: str, answer: str) -> str | None:
 # --- calling ------------------------------------------------------------------------------------
 
 class LLMClient:
-    """One place that talks to the model: streaming with a deadline, failures counted in `stats`."""
+    """One place that talks to the model: streaming with a deadline, the reply shown as a draft
+    while it grows, calls and failures counted on the current interview's stats (else `own`)."""
 
-    def __init__(self, chat_model, stats: VoiceStats, timeout: float = 30.0):
+    def __init__(self, chat_model, own: VoiceStats, timeout: float = 30.0):
         self.chat_model = chat_model
-        self.stats = stats
+        self.own = own
         self.timeout = timeout
         self._down_until = 0.0
         self._connection_failures = 0
 
     @property
+    def stats(self) -> VoiceStats:
+        return session_stats(self.own)
+
+    @property
     def available(self) -> bool:
         return time.monotonic() >= self._down_until
 
-    def text(self, messages: list) -> str:
-        """The streamed reply, raw. Raises LLMFailure; counts the call (not the validation)."""
+    def text(self, messages: list, status: str | None = None) -> str:
+        """The streamed reply, raw. Raises LLMFailure; counts the call (not the validation).
+        The draft shows the reply as it grows, or `status` when the reply is not prose."""
         self.stats.calls += 1
         deadline = time.monotonic() + self.timeout
-        parts: list[str] = []
-        length = 0
+        reply = ""
+        if status:
+            show_draft(status)
         try:
             for chunk in self.chat_model.stream(messages):
                 piece = chunk_text(chunk)
-                parts.append(piece)
-                length += len(piece)
-                if length >= MAX_REPLY_CHARS:
+                reply += piece
+                if piece and not status:
+                    show_draft(reply)
+                if len(reply) >= MAX_REPLY_CHARS:
                     break  # enough: the rest would be cut anyway
                 if time.monotonic() > deadline:
                     raise LLMFailure("timeout", f"over {self.timeout:.0f}s")
@@ -287,27 +355,33 @@ class LLMClient:
             raise
         except Exception as exc:  # any transport or server error means: use the template
             raise classify(exc) from exc
+        finally:
+            show_draft("")
         self._connection_failures = 0
-        return "".join(parts)
+        return reply
 
     def message(self, messages: list, tools: list):
         """One non-streamed turn with tools bound (tool-call chunks are assembled by LangChain)."""
         self.stats.calls += 1
+        show_draft(TOOLING)
         try:
             return self.chat_model.bind_tools(tools).invoke(messages)
         except Exception as exc:
             raise classify(exc) from exc
+        finally:
+            show_draft("")
 
     def fail(self, failure: LLMFailure) -> None:
         """Count a failure and queue its one-line notice (once until the chat shows it)."""
-        self.stats.failures += 1
+        stats = self.stats
+        stats.failures += 1
         if failure.kind in ("unreachable", "timeout"):
             self._connection_failures += 1
             if self._connection_failures >= 2:
                 self._down_until = time.monotonic() + COOLDOWN
         notice = FAILURE_NOTICES.get(failure.kind, FAILURE_NOTICES["error"])
-        if notice not in self.stats.notices:
-            self.stats.notices.append(notice)
+        if notice not in stats.notices:
+            stats.notices.append(notice)
 
 
 def chunk_text(chunk) -> str:
@@ -350,34 +424,30 @@ class LLMVoice(TemplateVoice):
 
     def ask(self, card: Card, number: int, total: int) -> str:
         situation = "면접의 첫 질문입니다." if number == 1 else f"{total}개 중 {number}번째 질문으로 넘어갑니다."
-        line = self._prose(render("interviewer", "user", situation=situation, title=card.title),
-                           limit=120, forbidden=unshown_keywords(card))
+        line = self._transition(card, situation)
         if line is None:
             return super().ask(card, number, total)
         return f"**[질문 {number}/{total}]** {line} {card.title}"
 
     def follow_up(self, card: Card, parent: Card) -> str:
-        situation = f"방금 \"{parent.title}\"에 대한 답변을 들었고, 관련된 꼬리 질문으로 이어갑니다."
-        line = self._prose(render("interviewer", "user", situation=situation, title=card.title),
-                           limit=120, forbidden=unshown_keywords(card))
+        line = self._transition(card, f"방금 \"{parent.title}\"에 대한 답변을 들었고, 관련된 꼬리 질문으로 이어갑니다.")
         if line is None:
             return super().follow_up(card, parent)
         return f"{line} **{card.title}**"
 
     def probe(self, card: Card, missed: KeyPoint, answer: str) -> str:
-        messages = render("follow_up", "user", title=card.title, keyword=missed.keyword,
-                          category=missed.category or "(없음)", explanation=missed.explanation or "(없음)",
-                          answer=answer or "(답변 없음)")
-        line = self._prose(messages, limit=200, forbidden=[missed.keyword])
+        messages = render("follow_up", "task", **answer_context(card, answer), keyword=missed.keyword,
+                          category=missed.category or "(없음)", explanation=missed.explanation or "(없음)")
+        line = self._prose(messages, limit=200, forbidden=revealing_terms([missed.keyword], card.title),
+                           shape="question")
         return line if line is not None else super().probe(card, missed, answer)
 
     def feedback(self, card: Card, grade: Grade, answer: str) -> str | None:
         by_verdict = {v: [kp.keyword for kp in grade.keypoints if kp.verdict == v] for v in JUDGED_VERDICTS}
         messages = render(
-            "feedback", "answer", tool_hint=self._tool_hint(), title=card.title,
-            reference=card.answer or "(없음)", covered=", ".join(by_verdict["covered"]) or "(없음)",
-            partial=", ".join(by_verdict["partial"]) or "(없음)",
-            missed=", ".join(by_verdict["missing"] + by_verdict["contradicted"]) or "(없음)", answer=answer)
+            "feedback", "answer", **answer_context(card, answer), tool_hint=self._tool_hint(),
+            covered=", ".join(by_verdict["covered"]) or "(없음)", partial=", ".join(by_verdict["partial"]) or "(없음)",
+            missed=", ".join(by_verdict["missing"] + by_verdict["contradicted"]) or "(없음)")
         if self.tools and self.client.available:
             text = self._feedback_with_tools(messages)
             if text is not None:
@@ -386,16 +456,20 @@ class LLMVoice(TemplateVoice):
         return line if line is not None else super().feedback(card, grade, answer)
 
     def closing(self, summary: str) -> str | None:
-        line = self._prose(render("feedback", "closing", tool_hint="", summary=summary[:3000]), limit=400)
+        line = self._prose(render("feedback", "closing", summary=closing_digest(summary)), limit=400)
         return line if line is not None else super().closing(summary)
 
     # internals ---------------------------------------------------------------------------------
 
-    def _prose(self, messages: list, limit: int, forbidden: list[str] = ()) -> str | None:
+    def _transition(self, card: Card, situation: str) -> str | None:
+        messages = render("interviewer", "task", situation=situation, title=card.title)
+        return self._prose(messages, limit=120, forbidden=revealing_terms(card.keywords, card.title), shape="line")
+
+    def _prose(self, messages: list, limit: int, forbidden: list[str] = (), shape: str = "prose") -> str | None:
         if not self.client.available:
             return None
         try:
-            return check_prose(self.client.text(messages), limit, forbidden)
+            return check_prose(self.client.text(messages), limit, forbidden, shape)
         except LLMFailure as failure:
             self.client.fail(failure)
             return None
@@ -407,50 +481,59 @@ class LLMVoice(TemplateVoice):
                 "결과를 코멘트에 인용할 수 있습니다. 필요 없으면 도구를 쓰지 않습니다.")
 
     def _feedback_with_tools(self, messages: list) -> str | None:
-        """Let the model run one numpy snippet in the sandbox, then write its comment."""
+        """Let the model run one numpy snippet in the sandbox, then write its comment; the chat
+        shows the code and what it printed below the comment."""
         from langchain_core.messages import ToolMessage
 
         tool = numpy_tool()
-        if tool is None:
-            return None
         try:
             first = self.client.message(messages, [tool])
+            calls = first.tool_calls or []
+            if not calls:
+                return check_prose(chunk_text(first), 400)
+            code = tool_code(calls[0])
         except LLMFailure as failure:
             self.client.fail(failure)
             if failure.kind in ("tools", "http"):
                 self.tools = False  # this server does not do tools: stop offering them
             return None
-        calls = getattr(first, "tool_calls", None) or []
-        if not calls:
-            try:
-                return check_prose(chunk_text(first), 400)
-            except LLMFailure as failure:
-                self.client.fail(failure)
-                return None
-        call = calls[0]
-        output = tool.invoke(call["args"])
-        follow = [*messages, first, ToolMessage(content=output, tool_call_id=call.get("id") or "call-0")]
+        output = tool.invoke({"code": code})
+        follow = [*messages, first, ToolMessage(content=output, tool_call_id=calls[0].get("id") or "call-0")]
         follow += [ToolMessage(content="(한 번에 하나의 도구 호출만 실행합니다)", tool_call_id=c.get("id") or "")
                    for c in calls[1:]]
         line = self._prose(follow, limit=400)
         if line is None:
             return None
-        return f"{line}\n\n```\n{output}\n```"
+        return f"{line}\n\n```python\n{code.strip()}\n```\n\n```\n{output}\n```"
 
 
-def unshown_keywords(card: Card) -> list[str]:
-    """The card's keywords that its question text does not already show."""
-    title = squash(card.title)
-    return [kw for kw in card.keywords if squash(kw) and squash(kw) not in title]
+def closing_digest(report_markdown: str) -> str:
+    """What the closing line needs from the report: the average, the topic scores and the key
+    points missed. The whole report would overflow a small local model's context."""
+    head = report_markdown.split("\n### ", 1)[0].splitlines()
+    lines = [line for line in head if line.startswith(DIGEST_LINES)]
+    missed = dict.fromkeys(MISSED_KEYWORD.findall(report_markdown))
+    return "\n".join([*lines, f"- 놓친 키워드: {', '.join(missed) or '(없음)'}"])
+
+
+def answer_context(card: Card, answer: str) -> dict[str, str]:
+    """The values of the shared context block: identical for every call about one answer."""
+    return {"title": card.title, "reference": card.answer or "(없음)", "answer": answer or "(답변 없음)"}
+
+
+def tool_code(call: dict) -> str:
+    """The program of a run_numpy call; anything else the model asked for is not run."""
+    args = call.get("args") or {}
+    if call.get("name") != "run_numpy" or not isinstance(args.get("code"), str) or not args["code"].strip():
+        raise LLMFailure("tool_call", f"{call.get('name')}({str(args)[:60]})")
+    return args["code"]
 
 
 def numpy_tool():
-    """The numpy sandbox as a LangChain tool, when the sandbox module is present."""
-    try:
-        from interviewer.sandbox import run_program
-    except ImportError:
-        return None
+    """The numpy sandbox as a LangChain tool: LLM-written code runs only in the sandbox."""
     from langchain_core.tools import tool
+
+    from interviewer.sandbox import run_program
 
     @tool("run_numpy")
     def run_numpy(code: str) -> str:
@@ -512,11 +595,11 @@ class JudgedGrader:
         if not client.available:
             return None
         kp = next((k for k in card.keypoints if k.keyword == result.keyword), None)
-        messages = render("judge", "user", title=card.title, reference=card.answer or "(없음)",
-                          keyword=result.keyword, explanation=(kp.explanation if kp else "") or "(없음)",
-                          claims=" / ".join(kp.claims[:3]) if kp and kp.claims else "(없음)", answer=answer)
+        messages = render("judge", "task", **answer_context(card, answer), keyword=result.keyword,
+                          explanation=(kp.explanation if kp else "") or "(없음)",
+                          claims=" / ".join(kp.claims[:3]) if kp and kp.claims else "(없음)")
         try:
-            judged = parse_judgement(client.text(messages), answer)
+            judged = parse_judgement(client.text(messages, status=JUDGING), answer)
         except LLMFailure as failure:
             client.fail(failure)
             return None

@@ -29,6 +29,8 @@ class KeyPoint(Model):
     terms: list[list[str]] = Field(default_factory=list)
     claims: list[str] = Field(default_factory=list)
     contradictions: list[str] = Field(default_factory=list)
+    # The keyword names the idea itself (an optimizer, an init scheme), so naming it covers it.
+    named: bool = False
 
 
 class Card(Model):

@@ -92,9 +92,25 @@ def test_api_runs_a_whole_interview(server: Server):
     report = c.predict(api_name="/finish")
     assert report["session_id"] == started["session_id"]
     assert "면접 결과" in report["report_markdown"]
-    questions = report["report_json"]["questions"]
+    data = report["report_json"]  # the whole report of `interviewer report --format json`
+    assert data["session_id"] == started["session_id"] and data["finished"]
+    assert data["llm"] == {"backend": "none", "model": None, "calls": 0, "failures": 0}
+    questions = data["questions"]
     assert len(questions) == len(replies)
-    assert all({"card_id", "answer", "score", "grade", "keypoints"} <= set(q) for q in questions)
+    assert all({"card_id", "title", "answer", "score", "grade", "keypoints", "reference", "hints_used"} <= set(q)
+               for q in questions)
+    assert data["summary"]["average_score"] is not None and data["summary"]["topics"]
+    assert all(item["practice"].startswith("interviewer chat --topics ") for item in data["study_next"])
+    assert "주제별 점수" in report["report_markdown"]
+
+
+def test_start_reviews_due_cards_by_default(server: Server):
+    c = client(server)
+    c.predict(1, "overfitting-remedies", 1, api_name="/start")
+    assert c.predict("모르겠습니다", api_name="/answer")["finished"]  # one question, nothing to follow up
+    again = client(server).predict(1, "overfitting-remedies", 2, api_name="/start")
+    assert set(again) == {"session_id", "card_id", "question", "message"}
+    assert again["card_id"] == "overfitting-remedies" and "복습할 때가 된" in again["message"]
 
 
 def test_clients_have_isolated_sessions(server: Server):

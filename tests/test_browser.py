@@ -60,8 +60,10 @@ def test_start_answer_and_see_feedback(server: Server, page):
     chat.get_by_text("힌트").last.wait_for(timeout=30_000)
     resume_after_reload(page)
     page.locator("#finish-btn").click()
-    chat.get_by_text("면접 결과").wait_for(timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / "browser_finished.png"), full_page=True)
+    session_id = report_tab_shows_the_report(page)
+    page.screenshot(path=str(ARTIFACTS / "browser_report.png"), full_page=True)
+    history_tab_lists_the_session(page, session_id)
+    page.screenshot(path=str(ARTIFACTS / "browser_history.png"), full_page=True)
 
 
 def resume_after_reload(page) -> None:
@@ -74,3 +76,31 @@ def resume_after_reload(page) -> None:
     chat = page.locator("#chat")
     chat.get_by_text("이어서 진행합니다").wait_for(timeout=30_000)
     assert "학습률이 너무 크면" in chat.inner_text()
+
+
+def report_tab_shows_the_report(page) -> str:
+    """Finishing switches to the report tab; its HTML download is the self-contained report."""
+    report = page.locator("#report-md")
+    report.get_by_text("면접 결과").wait_for(timeout=30_000)
+    session_id = report.locator("h2").first.inner_text().split("·")[-1].strip()
+    page.locator("#report-plot img").wait_for(timeout=30_000)
+    with page.expect_download() as download:
+        page.locator("#download-html").click()
+    saved = ARTIFACTS / "browser_report.html"
+    download.value.save_as(saved)
+    html = saved.read_text(encoding="utf-8")
+    assert session_id in html and "<svg" in html and "학습률이 너무 크면" in html
+    printed = page.context.new_page()  # the saved file alone, offline, printed as a person would
+    printed.goto(saved.as_uri())
+    pdf = printed.pdf(path=str(ARTIFACTS / "browser_report.pdf"))
+    printed.close()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    return session_id
+
+
+def history_tab_lists_the_session(page, session_id: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="기록").click()
+    expect(page.locator("#history-sessions")).to_contain_text(session_id, timeout=30_000)
+    page.locator("#history-plot img").wait_for(timeout=30_000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from interviewer.history import History
 from interviewer.runtime import Runtime
 
@@ -28,6 +30,24 @@ def test_piped_chat_runs_a_whole_interview(cli, indexed_runtime: Runtime):
     assert turns[0].answer == ANSWER and turns[0].hints_used == 1
     assert "" not in [t.answer for t in turns]
     assert [t.outcome for t in turns][1:3] == ["skipped", "dont_know"]
+
+
+def test_numpy_and_demo_commands_run_in_the_sandbox_and_the_interview_goes_on(cli, indexed_runtime: Runtime):
+    plot = "/numpy import matplotlib.pyplot as plt; plt.plot([1, 3, 2]); print('그림 완료')"
+    lines = ["/numpy print(1+1)", plot, "드롭아웃은 co-adaptation을 막습니다.", "/demo", "/quit"]
+    result = cli("chat", "--questions", "1", "--seed", "1", "--topics", "dropout", input="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "```\n2\n```" in out and "그림 완료" in out and "💡 예시 실행" in out and "Dropout 마스크" in out
+    saved = [Path(line.removeprefix("그림 저장: ")) for line in out.splitlines() if line.startswith("그림 저장: ")]
+    assert saved and all(path.parent == indexed_runtime.settings.home / "figures" for path in saved)
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in saved)
+    history = History(indexed_runtime.settings.db_path)
+    session_id = session_of(out)
+    assert history.session(session_id).status == "finished"
+    assert [t.answer for t in history.turns(session_id)][0] == "드롭아웃은 co-adaptation을 막습니다."
+    runs = [e["data"] for e in history.events(session_id) if e["kind"] == "sandbox"]
+    assert [r["demo"] for r in runs] == [None, None, "dropout-mask"] and runs[1]["figures"] == 1
 
 
 def test_end_of_input_keeps_the_session_and_resume_finishes_it(cli, indexed_runtime: Runtime):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.history import MIGRATIONS, History, SessionRecord, Turn
+from interviewer.history import APPLICATION_ID, MIGRATIONS, History, KeywordState, SessionRecord, Turn, m001_initial
 from interviewer.models import Grade, KeyPointResult
 
 
@@ -33,7 +33,40 @@ def test_schema_builds_from_blank_and_migrations_apply_once(tmp_path: Path):
     assert history.journal_mode() == "wal"
     db = sqlite3.connect(tmp_path / "h.sqlite3")
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"sessions", "turns", "events", "_migrations"} <= tables
+    assert {"sessions", "turns", "events", "keyword_progress", "_migrations"} <= tables
+
+
+def test_an_older_database_is_upgraded_in_place(tmp_path: Path):
+    """A file written before keyword progress existed keeps its sessions and gains the new table."""
+    path = tmp_path / "h.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    m001_initial(db)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    db.execute("INSERT INTO _migrations VALUES ('m001_initial', '2026-11-01T00:00:00.000+00:00')")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute("INSERT INTO sessions VALUES ('old', 't', 't', NULL, 'running', 'chat', 'immediate', 1, 2,"
+               " '[]', 7, '[\"dropout\"]', 'none', NULL, 0, 0)")
+    db.execute("COMMIT")
+    db.close()
+    history = History(path)
+    assert history.migrate() == [fn.__name__ for fn in MIGRATIONS[1:]]
+    assert history.session("old").plan == ["dropout"] and history.keyword_progress("") == []
+    assert History(path).migrate() == []
+
+
+def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
+    history = History(tmp_path / "h.sqlite3")
+    states = [KeywordState(learner="", card_id="a", keyword=kw, asked=1, covered=0, box=1, last_verdict="missing",
+                           last_seen="2026-11-01T00:00:00.000+00:00", due_at=due, session_id="s1", prev_box=1)
+              for kw, due in (("학습률", "2026-11-01T00:00:00.000+00:00"), ("momentum", "2026-11-09T00:00:00.000+00:00"))]
+    with history.transaction() as tx:
+        for state in states:
+            tx.save_keyword_state(state)
+        assert tx.keyword_states("", "a") == {s.keyword: s for s in states}
+    assert history.keyword_progress("") == states
+    assert history.keyword_progress("", due_by="2026-11-05T00:00:00.000+00:00") == states[:1]
+    assert history.keyword_progress("kim") == []
 
 
 def test_session_turn_and_event_round_trip(tmp_path: Path):

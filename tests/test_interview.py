@@ -9,8 +9,12 @@ from interviewer.interview import (
     ALREADY_FINISHED,
     MAX_ANSWER_CHARS,
     Deps,
+    NO_CODE,
+    NO_DEMO,
     Interview,
     Options,
+    chat_command,
+    code_block,
     merge_grades,
     plan_questions,
 )
@@ -193,3 +197,59 @@ def test_merge_keeps_the_better_verdict_per_key_point():
     assert merged.score == 100 and merged.grade == 2
     worse = merge_grades(card, [grade(50, a="covered", b="missing"), grade(0, a="missing", b="missing")])
     assert worse.score == 50 and [kp.verdict for kp in worse.keypoints] == ["covered", "missing"]
+
+
+def test_a_graded_card_with_a_demo_offers_it_and_the_demo_runs_without_moving_on(deps: Deps):
+    interview, _ = start(deps, topics="dropout", n_questions=1)
+    assert interview.run_demo().message == NO_DEMO  # nothing graded yet: the demo would give the answer away
+    reply = interview.message("드롭아웃은 co-adaptation을 막습니다.")
+    assert "💡 예시 실행" in reply.message and "/demo" in reply.message
+    assert "Dropout 마스크" in reply.message  # the title of the dropout card's demo
+    turns_before, waiting = deps.history.turns(interview.session.id), interview.current
+    ran = interview.message("/demo")
+    assert ran.run is not None and ran.run.ok, ran.message
+    assert ran.grade is None and ran.question is waiting and interview.current is waiting
+    assert "Dropout 마스크" in ran.message and "```python" in ran.message
+    assert ran.run.stdout.strip() and ran.run.stdout.strip().splitlines()[0] in ran.message
+    assert deps.history.turns(interview.session.id) == turns_before  # no answer recorded
+    event = deps.history.events(interview.session.id)[-1]
+    assert event["kind"] == "sandbox" and event["data"]["demo"] == "dropout-mask" and event["data"]["ok"]
+
+
+def test_a_card_without_a_demo_offers_none(deps: Deps):
+    interview, _ = start(deps, topics="local-minima", n_questions=1, max_follow_ups=0)
+    reply = interview.answer(LOCAL_MINIMA_ANSWER)
+    assert "예시 실행" not in reply.message
+    assert interview.run_demo().message == NO_DEMO
+
+
+def test_real_interview_mode_offers_no_demo_before_the_end(deps: Deps):
+    interview, _ = start(deps, topics="dropout", n_questions=1, feedback_mode="end", max_follow_ups=1)
+    reply = interview.answer("드롭아웃은 co-adaptation을 막습니다.")
+    assert "예시 실행" not in reply.message
+    held = interview.run_demo()
+    assert held.run is None and "끝난 뒤" in held.message
+    interview.finish()
+    assert interview.run_demo().run.ok
+
+
+def test_numpy_code_runs_in_the_sandbox_and_is_kept_as_an_event(deps: Deps):
+    interview, _ = start(deps)
+    waiting = interview.current
+    reply = interview.message("/numpy import numpy as np\nprint(np.arange(4).sum())")
+    assert reply.run.ok and "\n6\n" in reply.message and interview.current is waiting
+    blocked = interview.run_code("import os\nos.listdir('/')")
+    assert not blocked.run.ok and blocked.run.blocked == "import" and "import할 수 없습니다" in blocked.message
+    assert interview.run_code("   ").message == NO_CODE
+    events = [e["data"] for e in deps.history.events(interview.session.id) if e["kind"] == "sandbox"]
+    assert [e["ok"] for e in events] == [True, False] and events[1]["code"].startswith("import os")
+    assert deps.history.turns(interview.session.id)[0].answer is None
+
+
+def test_chat_commands_and_untrusted_output_fences():
+    assert chat_command("/numpy print(1); print(2)") == ("run_code", "print(1); print(2)")
+    assert chat_command("/numpy\nx = 1\n    \nx") == ("run_code", "x = 1\n    \nx")
+    assert chat_command(" /DEMO ") == ("run_demo", None) and chat_command("/힌트") == ("hint", None)
+    assert chat_command("/numpyx = 1") == ("answer", "/numpyx = 1")
+    fenced = code_block("a ```` b")
+    assert fenced.startswith("`````\n") and fenced.endswith("\n`````")

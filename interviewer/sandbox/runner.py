@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import dataclasses
 import json
@@ -14,12 +16,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from interviewer.sandbox import layers
 from interviewer.sandbox import policy as ast_policy
 from interviewer.sandbox.layers import Limits
 
 TRUNCATION_NOTICE = "\n…[출력이 {limit}바이트를 넘어 잘렸습니다. 실행을 중단했습니다]\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
@@ -48,6 +52,31 @@ class SandboxResult:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def as_text(self) -> str:
+        """What the program printed, the value of its last expression and the error, as plain text."""
+        parts = [self.stdout.rstrip("\n")] if self.stdout.strip() else []
+        if self.result is not None:
+            parts.append(f"결과: {self.result}")
+        if self.error:
+            parts.append(f"오류: {self.error}")
+        return "\n".join(parts) or "(출력 없음)"
+
+    def save_figures(self, folder: Path, prefix: str) -> list[Path]:
+        """Write the figures as `prefix-N.png` files. The worker ran untrusted code, so only real
+        PNG data is written: these files may be served to a browser."""
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for number, figure in enumerate(self.figures, start=1):
+            try:
+                data = base64.b64decode(figure, validate=True)
+            except binascii.Error:
+                continue
+            if data.startswith(PNG_SIGNATURE):
+                path = folder / f"{prefix}-{number}.png"
+                path.write_bytes(data)
+                paths.append(path)
+        return paths
 
 
 def run_program(code: str, *, policy: Policy | None = None) -> SandboxResult:
