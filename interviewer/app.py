@@ -353,7 +353,9 @@ def _lab_controls(gr, demos: Demos) -> SimpleNamespace:
                        elem_id="lab-code")
     lab.run = gr.Button("실행", variant="primary", elem_id="lab-run")
     lab.output = gr.Textbox(label="출력", lines=8, interactive=False, elem_id="lab-output")
-    lab.figures = gr.Gallery(label="그림", columns=2, height="auto", elem_id="lab-figures")
+    # Square thumbnails, two to a row even for one figure (else one fills the width); a click opens it large.
+    lab.figures = gr.Gallery(label="그림 (누르면 크게)", columns=2, fit_columns=False, height="auto",
+                             object_fit="contain", elem_id="lab-figures")
     return lab
 
 
@@ -371,7 +373,7 @@ def _wire_lab(gr, coach: Coach, lab: SimpleNamespace) -> None:
 
 
 def _api_endpoints(gr, coach: Coach, session) -> None:
-    """`/start`, `/answer`, `/finish` for gradio_client; state is per Client, like a browser tab."""
+    """`/start`, `/answer`, `/finish`, `/run_numpy` for gradio_client; state is per Client, like a browser tab."""
     with gr.Group(visible=False):
         n_in = gr.Number(value=3, precision=0, label="n_questions")
         topics_in = gr.Textbox(label="topics")

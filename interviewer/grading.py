@@ -194,15 +194,12 @@ class Grader:
     def _compose(self, card: Card, results: list[KeyPointResult], segments: list[Segment],
                  embeddings: np.ndarray, background: np.ndarray, answer: str,
                  notices: list[str]) -> Grade:
-        seed = [r for r in results if not r.curated]
-        counted = seed or results
-        coverage = sum(VERDICT_CREDIT[r.verdict] for r in counted) / len(counted)
-        contradicted = sum(r.verdict == "contradicted" for r in counted)
+        tally = Tally.of(results)
         explanatory = any(s.explanatory for s in segments)
         relevance = self._relevance(card, embeddings, background)
-        grade = holistic_grade(coverage, contradicted, len(counted), explanatory, relevance,
+        grade = holistic_grade(tally.coverage, tally.contradicted, tally.n, explanatory, relevance,
                                says_dont_know(answer))
-        score = round(100 * max(0.0, coverage - 0.25 * contradicted / len(counted)))
+        score = tally.score
         if not explanatory and score > 40:
             notices.append("키워드만 나열된 답변이라 점수를 제한했습니다. 각 개념을 문장으로 설명해 보세요.")
             score = 40
@@ -222,6 +219,30 @@ class Grader:
         results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method="none", curated=kp.curated)
                    for kp in card.keypoints]
         return Grade(card_id=card.id, score=0, grade=0, keypoints=results, notices=notices)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Verdicts counted over the seed key points (curated ones when the card has no seed keyword)."""
+
+    coverage: float
+    contradicted: int
+    n: int
+
+    @classmethod
+    def of(cls, results: list[KeyPointResult]) -> Tally:
+        counted = [r for r in results if not r.curated] or results
+        if not counted:
+            return cls(0.0, 0, 0)
+        return cls(sum(VERDICT_CREDIT[r.verdict] for r in counted) / len(counted),
+                   sum(r.verdict == "contradicted" for r in counted), len(counted))
+
+    @property
+    def score(self) -> int:
+        """0–100: coverage, less a quarter of a key point's share for each contradiction."""
+        if not self.n:
+            return 0
+        return round(100 * max(0.0, self.coverage - 0.25 * self.contradicted / self.n))
 
 
 def claims_are_negated(kp: KeyPoint) -> bool:

@@ -26,10 +26,10 @@ from typing import Protocol
 from interviewer import progress
 from interviewer.bank import Bank
 from interviewer.errors import UserError
-from interviewer.grading import VERDICT_CREDIT
+from interviewer.grading import Tally
 from interviewer.history import History, SessionRecord, Turn, now
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.report import build_report, format_feedback, to_markdown
+from interviewer.report import build_report, code_block, format_feedback, to_markdown
 from interviewer.sandbox import Demo, Demos, SandboxResult, run_program
 from interviewer.text import squash
 from interviewer.voice import TemplateVoice, VoiceStats, counting
@@ -46,7 +46,9 @@ NO_INTERVIEW = "진행 중인 면접이 없습니다. 먼저 주제와 질문 �
 ALREADY_FINISHED = "이 면접은 이미 끝났습니다. 새 면접을 시작해 주세요."
 EMPTY_ANSWER = "답변이 비어 있어요. 다시 답변해 주세요."
 HELD = "답변을 기록했습니다. (실전 모드: 피드백은 면접이 끝난 뒤에 보여 드립니다.)"
-DEMO_OFFER = "💡 예시 실행: 이 개념을 numpy로 직접 확인해 볼 수 있어요 — `/demo` ({title})"
+# The command line works after the interview has ended too, when the terminal chat has exited.
+DEMO_OFFER = ("💡 예시 실행: 이 개념을 numpy로 직접 확인해 볼 수 있어요 — `/demo` · {title} "
+              "(`interviewer sandbox --demo {id}`)")
 NO_DEMO = "방금 채점한 질문에는 예시가 없어요. 예시는 답변을 채점한 뒤, 그 질문에 예시가 있을 때 볼 수 있어요."
 DEMO_HELD = "실전 모드에서는 면접이 끝난 뒤에 예시를 볼 수 있어요."
 NO_CODE = "실행할 코드를 `/numpy` 뒤에 적어 주세요. 예: `/numpy import numpy as np; print(np.arange(3))`"
@@ -200,20 +202,10 @@ def merge_grades(card: Card, grades: list[Grade]) -> Grade:
                 best[kp.keyword] = kp
     order = [kp.keyword for kp in card.keypoints]
     keypoints = sorted(best.values(), key=lambda kp: order.index(kp.keyword) if kp.keyword in order else len(order))
-    return Grade(card_id=card.id, score=max([coverage_score(keypoints), *(g.score for g in grades)]),
+    return Grade(card_id=card.id, score=max([Tally.of(keypoints).score, *(g.score for g in grades)]),
                  grade=max(g.grade for g in grades), keypoints=keypoints,
                  llm_used=any(g.llm_used for g in grades),
                  notices=list(dict.fromkeys(n for g in grades for n in g.notices)))
-
-
-def coverage_score(keypoints: list[KeyPointResult]) -> int:
-    """The grader's coverage score over the seed key points (curated ones count when there are none)."""
-    counted = [kp for kp in keypoints if not kp.curated] or keypoints
-    if not counted:
-        return 0
-    coverage = sum(VERDICT_CREDIT[kp.verdict] for kp in counted) / len(counted)
-    contradicted = sum(kp.verdict == "contradicted" for kp in counted)
-    return round(100 * max(0.0, coverage - 0.25 * contradicted / len(counted)))
 
 
 def all_missing(card: Card) -> Grade:
@@ -261,13 +253,6 @@ def chat_command(text: str) -> tuple[str, str | None]:
         return "run_code", numpy.group(1)
     event = CHAT_COMMANDS.get((text or "").strip().lower())
     return (event, None) if event else ("answer", text)
-
-
-def code_block(text: str, language: str = "") -> str:
-    """`text` fenced by more backticks than it contains in a row, so nothing in it closes the fence."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{text}\n{fence}"
 
 
 def sandbox_message(heading: str, result: SandboxResult) -> str:
@@ -501,7 +486,7 @@ class Interview:
 
     def _demo_offer(self, card: Card) -> str:
         demo = self._demo_of(card)
-        return f"\n\n{DEMO_OFFER.format(title=demo.title)}" if demo else ""
+        return f"\n\n{DEMO_OFFER.format(title=demo.title, id=demo.id)}" if demo else ""
 
     def _run(self, code: str, heading: str, demo: str | None = None) -> Reply:
         """One sandbox run, kept as an event of the session (never as an answer)."""

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from interviewer.errors import UserError
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.report import code_block
 from interviewer.settings import PACKAGE_ROOT, Settings
 from interviewer.text import squash
 from interviewer.voice import TemplateVoice, VoiceStats, session_stats, show_draft
@@ -504,7 +505,7 @@ class LLMVoice(TemplateVoice):
         line = self._prose(follow, limit=400)
         if line is None:
             return None
-        return f"{line}\n\n```python\n{code.strip()}\n```\n\n```\n{output}\n```"
+        return f"{line}\n\n{code_block(code.strip(), 'python')}\n\n{code_block(output)}"
 
 
 def closing_digest(report_markdown: str) -> str:
@@ -539,11 +540,7 @@ def numpy_tool():
     def run_numpy(code: str) -> str:
         """Run a short numpy program in an isolated sandbox and return its printed output.
         Use it only to show a small numeric example (e.g. softmax of a vector)."""
-        result = run_program(code)
-        text = (result.stdout or "") + (f"{result.result}\n" if result.result is not None else "")
-        if result.error:
-            text += f"error: {result.error}\n"
-        return text.strip()[:1500] or "(출력 없음)"
+        return run_program(code).as_text()[:1500]
 
     return run_numpy
 
@@ -576,8 +573,11 @@ class JudgedGrader:
         return getattr(self.grader, name)
 
     def grade(self, card: Card, answer: str) -> Grade:
+        from interviewer.text import segment_answer
+
         grade = self.grader.grade(card, answer)
-        if not answer.strip():
+        # A bare list of terms is capped by the grader's own rule; a second opinion cannot lift it.
+        if not any(segment.explanatory for segment in segment_answer(answer)):
             return grade
         changed = False
         results = list(grade.keypoints)
@@ -588,7 +588,7 @@ class JudgedGrader:
                 changed = True
         if not changed:
             return grade
-        return rescore(grade, results)
+        return rescore(grade, results, answer)
 
     def _judge(self, card: Card, answer: str, result: KeyPointResult) -> KeyPointResult | None:
         client = self.voice.client
@@ -610,21 +610,23 @@ class JudgedGrader:
                                          "deterministic_verdict": result.verdict})
 
 
-def rescore(grade: Grade, results: list[KeyPointResult]) -> Grade:
-    """The grader's score formula over the new verdicts; its keyword-list cap still applies."""
-    from interviewer.grading import VERDICT_CREDIT
+def rescore(grade: Grade, results: list[KeyPointResult], answer: str) -> Grade:
+    """The grader's score formula and grade rule over the new verdicts, for an explanatory answer.
 
-    seed = [r for r in results if not r.curated]
-    counted = seed or results
-    coverage = sum(VERDICT_CREDIT[r.verdict] for r in counted) / len(counted)
-    contradicted = sum(r.verdict == "contradicted" for r in counted)
-    score = round(100 * max(0.0, coverage - 0.25 * contradicted / len(counted)))
-    if any("키워드만 나열" in n for n in grade.notices):
-        score = min(score, 40)
+    The grade rule's relevance only counts when nothing is covered or contradicted, which a judged
+    verdict (covered, partial or contradicted, each with a quote) never leaves behind.
+    """
+    from interviewer.grading import Tally, holistic_grade
+    from interviewer.text import says_dont_know
+
+    tally = Tally.of(results)
+    score = tally.score
+    level = holistic_grade(tally.coverage, tally.contradicted, tally.n, explanatory=True, relevance=0.0,
+                           dont_know=says_dont_know(answer))
     notices = list(grade.notices)
     for r in results:
         if r.method == "llm":
             notices.append(f"LLM 판정: '{r.keyword}' {r.deterministic_verdict} → {r.verdict} "
                            f"(근거: “{r.evidence}”)")
-    return grade.model_copy(update={"keypoints": results, "score": score, "grade": min(4, score // 20),
+    return grade.model_copy(update={"keypoints": results, "score": score, "grade": level,
                                     "llm_used": True, "notices": notices})

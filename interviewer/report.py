@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -199,6 +200,13 @@ def keypoint_lines(keypoints: list[KeyPointResult]) -> list[str]:
         else:
             lines.append(f"- ✗ **{kp.keyword}** — 답변에서 찾지 못했습니다")
     return lines
+
+
+def code_block(text: str, language: str = "") -> str:
+    """`text` fenced by more backticks than it contains in a row, so nothing in it closes the fence."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
 
 
 def format_feedback(grade: Grade, prose: str | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import signal
@@ -137,6 +138,16 @@ def test_bad_input_gets_a_friendly_answer(server: Server):
     assert empty["grade"] is None and empty["next"]["card_id"] == started["card_id"] and "비어" in empty["message"]
     long = c.predict("드롭아웃은 과적합을 줄입니다. " * 1500, api_name="/answer")
     assert "5,000자" in long["message"] and long["grade"] is not None
+
+
+def test_the_numpy_lab_endpoint_runs_the_sandbox(server: Server):
+    c = client(server)
+    plot = "import numpy as np\nimport matplotlib.pyplot as plt\nplt.plot(np.arange(3))\nprint(np.arange(3).sum())"
+    ran = c.predict(plot, api_name="/run_numpy")  # the `interviewer sandbox --json` result
+    assert ran["ok"] and ran["stdout"] == "3\n" and not ran["timed_out"], ran
+    assert len(ran["figures"]) == 1 and base64.b64decode(ran["figures"][0]).startswith(b"\x89PNG")
+    blocked = c.predict("import os\nos.listdir('/')", api_name="/run_numpy")
+    assert not blocked["ok"] and blocked["blocked"] == "import" and "import할 수 없습니다" in blocked["error"]
 
 
 def test_a_killed_server_loses_no_answer(indexed_home: Path, tmp_path: Path):

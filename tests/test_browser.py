@@ -58,12 +58,32 @@ def test_start_answer_and_see_feedback(server: Server, page):
     page.screenshot(path=str(ARTIFACTS / "browser_interview.png"), full_page=True)
     page.locator("#hint-btn").click()
     chat.get_by_text("힌트").last.wait_for(timeout=30_000)
+    numpy_in_the_chat_and_the_lab(page)
     resume_after_reload(page)
     page.locator("#finish-btn").click()
     session_id = report_tab_shows_the_report(page)
     page.screenshot(path=str(ARTIFACTS / "browser_report.png"), full_page=True)
     history_tab_lists_the_session(page, session_id)
     page.screenshot(path=str(ARTIFACTS / "browser_history.png"), full_page=True)
+
+
+def numpy_in_the_chat_and_the_lab(page) -> None:
+    """`/numpy` in the answer box runs in the sandbox and its figure shows in the chat; the lab tab
+    runs its prefilled demo and shows output and figure."""
+    chat = page.locator("#chat")
+    page.locator("#answer-box textarea").fill("/numpy import matplotlib.pyplot as plt\nplt.plot([1, 2, 4])\n"
+                                              "print(6 * 7)")
+    page.locator("#send-btn").click()
+    chat.get_by_text("numpy 실행 결과").wait_for(timeout=30_000)
+    chat.locator("img").first.wait_for(timeout=30_000)
+    assert "42" in chat.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "browser_numpy_chat.png"), full_page=True)
+    page.get_by_role("tab", name="numpy 실습").click()
+    page.locator("#lab-run").click()
+    page.locator("#lab-figures img").first.wait_for(timeout=30_000)
+    assert page.locator("#lab-output textarea").input_value().strip()
+    page.screenshot(path=str(ARTIFACTS / "browser_lab.png"), full_page=True)
+    page.get_by_role("tab", name="면접").click()
 
 
 def resume_after_reload(page) -> None:

@@ -99,8 +99,10 @@ def test_keyword_list_earns_a_low_grade(grader_rt):
 
 
 def test_listing_the_words_of_a_claim_does_not_cover_it(grader_rt):
-    result = grade(grader_rt, "bias-term", "bias, 평행이동, 절편, 결정 경계")
-    assert verdicts(result)["평행이동"] != "covered"
+    answer = "bias, 평행이동, 절편, 결정 경계"
+    result = grade(grader_rt, "bias-term", answer)
+    assert verdicts(result)["평행이동"] == "partial"
+    assert result.keypoints[0].evidence == answer
     assert result.grade <= 1
 
 

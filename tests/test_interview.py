@@ -14,11 +14,11 @@ from interviewer.interview import (
     Interview,
     Options,
     chat_command,
-    code_block,
     merge_grades,
     plan_questions,
 )
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.report import code_block
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 
@@ -204,7 +204,7 @@ def test_a_graded_card_with_a_demo_offers_it_and_the_demo_runs_without_moving_on
     assert interview.run_demo().message == NO_DEMO  # nothing graded yet: the demo would give the answer away
     reply = interview.message("드롭아웃은 co-adaptation을 막습니다.")
     assert "💡 예시 실행" in reply.message and "/demo" in reply.message
-    assert "Dropout 마스크" in reply.message  # the title of the dropout card's demo
+    assert "Dropout 마스크" in reply.message and "interviewer sandbox --demo dropout-mask" in reply.message
     turns_before, waiting = deps.history.turns(interview.session.id), interview.current
     ran = interview.message("/demo")
     assert ran.run is not None and ran.run.ok, ran.message

@@ -424,9 +424,20 @@ def test_judge_verdict_with_a_literal_quote_is_recorded_beside_the_grader(judged
     kp = next(k for k in grade.keypoints if k.keyword == "co-adaptation 방지")
     assert (kp.verdict, kp.method, kp.deterministic_verdict) == ("covered", "llm", "missing")
     assert kp.evidence == "뉴런들이 서로 의존하는 정도가 달라지고"
-    assert grade.llm_used and grade.score > plain.score
+    assert grade.llm_used and (grade.score, grade.grade) == (100, 4)  # both seed key points covered now
+    assert (plain.score, plain.grade) == (50, 2)
     assert any("LLM 판정" in n for n in grade.notices)
     assert (voice.stats.calls, voice.stats.failures) == (1, 0)
+
+
+def test_a_bare_keyword_list_is_not_sent_to_the_judge(judged, indexed_runtime):
+    card = indexed_runtime.bank.get("dropout")
+    answer = "co-adaptation 방지, 앙상블"
+    plain = indexed_runtime.grader.grade(card, answer)
+    assert [kp.verdict for kp in plain.keypoints] == ["partial", "partial"] and plain.score == 40
+    grader, voice = judged('{"verdict": "covered", "evidence": "co-adaptation 방지"}')
+    assert grader.grade(card, answer) == plain  # the grader's cap on lists stands
+    assert voice.stats.calls == 0
 
 
 @pytest.mark.parametrize("reply, kind", [
