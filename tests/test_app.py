@@ -60,13 +60,18 @@ def client(server: Server, **kwargs) -> Client:
     return Client(server.url, verbose=False, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def server(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("app") / "home"
+def launched(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory, name: str):
+    """A server on a private copy of the pre-built index, stopped when the fixture ends."""
+    home = tmp_path_factory.mktemp(name) / "home"
     shutil.copytree(indexed_home, home)
     srv = Server(home)
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    yield from launched(indexed_home, tmp_path_factory, "app")
 
 
 def answer_until_done(c: Client, texts: list[str], limit: int = 12) -> list[dict]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.test_app import Server
+from tests.test_app import Server, launched
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -22,11 +21,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("browser") / "home"
-    shutil.copytree(indexed_home, home)
-    srv = Server(home)
-    yield srv
-    srv.stop()
+    yield from launched(indexed_home, tmp_path_factory, "browser")
 
 
 @pytest.fixture
