@@ -9,6 +9,8 @@ from __future__ import annotations
 import statistics
 import time
 
+from common import percentile
+
 from interviewer.sandbox import run_program, sandbox_layers
 
 PROGRAMS = {
@@ -16,11 +18,6 @@ PROGRAMS = {
     "numpy (np.linalg.solve)": "import numpy as np\nnp.linalg.solve(np.eye(3) * 2, np.ones(3))",
     "plot (matplotlib Agg)": "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])",
 }
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def timed(code: str) -> float:

@@ -16,6 +16,7 @@ class Settings:
     home: Path
     knowledge: Path
     chroma_url: str | None = None
+    chroma_token: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer` to the server
     extra_banks: tuple[Path, ...] = ()
     include_bundled: bool = True
     llm: str = "none"
@@ -34,6 +35,7 @@ class Settings:
             home=Path(env.get("INTERVIEWER_HOME") or user_data_dir("interviewer")),
             knowledge=Path(env.get("INTERVIEWER_KNOWLEDGE") or PACKAGE_ROOT / "knowledge"),
             chroma_url=env.get("INTERVIEWER_CHROMA_URL") or None,
+            chroma_token=env.get("INTERVIEWER_CHROMA_TOKEN") or None,
             llm=env.get("INTERVIEWER_LLM") or ("openai" if api_key else "none"),
             llm_base_url=env.get("OPENAI_BASE_URL") or None,
             llm_model=env.get("INTERVIEWER_LLM_MODEL") or None,

