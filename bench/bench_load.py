@@ -7,7 +7,7 @@ the benchmark instead of the app. The clients share the machine's cores with the
 server's CPU per answer is reported beside the client-side times. Goals (issue 8, no LLM): p95 <= 1 s
 with 50 users, peak resident memory (VmHWM) <= 700 MB.
 
-    python bench/bench_load.py [--users 10 50] [--think 2]
+    python bench/bench_load.py [--users 10 50] [--think 2] [--staggered]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import bench_app
 from common import load_average, percentile
@@ -30,17 +31,28 @@ USERS_PER_PROCESS = 10
 QUESTIONS = 3
 
 
-def client_process(url: str, indices: range, think: float) -> tuple[list[float], list[str], float]:
+class Load(NamedTuple):
+    users: int
+    think: float  # seconds between a user's answers
+    staggered: bool = False  # False: every user starts at once and they answer in step (bench_app.py)
+
+
+def client_process(url: str, indices: range, load: Load) -> tuple[list[float], list[str], float]:
     """Some of the users, as threads of one process: their answer times, errors and CPU seconds."""
     times: list[float] = []
     errors: list[str] = []
-    threads = [threading.Thread(target=bench_app.user, args=(url, i, QUESTIONS, think, times, errors))
-               for i in indices]
+    threads = [threading.Thread(target=arriving_user, args=(url, i, load, times, errors)) for i in indices]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return times, errors, time.process_time()
+
+
+def arriving_user(url: str, index: int, load: Load, times: list[float], errors: list[str]) -> None:
+    if load.staggered:  # arrivals spread evenly over one think time, as candidates do not start in step
+        time.sleep(load.think * index / load.users)
+    bench_app.user(url, index, QUESTIONS, load.think, times, errors)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -56,21 +68,21 @@ def status_mb(pid: int, field: str) -> float:
     raise KeyError(field)
 
 
-def load_run(url: str, server_pid: int, users: int, think: float) -> dict:
-    processes = -(-users // USERS_PER_PROCESS)
+def load_run(url: str, server_pid: int, load: Load) -> dict:
+    processes = -(-load.users // USERS_PER_PROCESS)
     server_cpu, started = cpu_seconds(server_pid), time.perf_counter()
     # spawn: the benchmark process holds thread pools (Chroma, OpenMP) that a fork would copy half-alive
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(client_process, [url] * processes,
-                              [range(i, users, processes) for i in range(processes)], [think] * processes))
+                              [range(i, load.users, processes) for i in range(processes)], [load] * processes))
     times = [t for part in parts for t in part[0]]
     errors = [e for part in parts for e in part[1]]
     answers = max(1, len(times))
-    figures = {"users": users, "think_s": think, "answers": len(times), "errors": errors, "wall_s": time.perf_counter() - started,
+    figures = {**load._asdict(), "answers": len(times), "errors": errors, "wall_s": time.perf_counter() - started,
                "p50_s": statistics.median(times), "p95_s": percentile(times, 0.95), "max_s": max(times),
                "server_cpu_ms": 1000 * (cpu_seconds(server_pid) - server_cpu) / answers,
                "client_cpu_ms": 1000 * sum(part[2] for part in parts) / answers}
-    print(f"{users:3d} users, {think:g} s think, {len(times)} answers in {figures['wall_s']:.1f} s: time to answer p50 "
+    print(f"{load.users:3d} users, {load.think:g} s think{', staggered' if load.staggered else ''}, {len(times)} answers in {figures['wall_s']:.1f} s: time to answer p50 "
           f"{figures['p50_s']:.2f} s, p95 {figures['p95_s']:.2f} s, max {figures['max_s']:.2f} s; CPU per answer: "
           f"server {figures['server_cpu_ms']:.0f} ms, clients {figures['client_cpu_ms']:.0f} ms; errors {len(errors)}",
           flush=True)
@@ -92,9 +104,9 @@ def knowledge_dir(path: Path | None):
         del os.environ["INTERVIEWER_KNOWLEDGE"]
 
 
-def measure(home: Path, loads: list[tuple[int, float]], knowledge: Path | None = None) -> dict:
-    """One `interviewer serve`, a warm-up user, then each load (users, think time) in turn; memory is
-    read before the server stops."""
+def measure(home: Path, loads: list[Load], knowledge: Path | None = None) -> dict:
+    """One `interviewer serve`, a warm-up user, then each load in turn; memory is read before the
+    server stops."""
     port = bench_app.free_port()
     with knowledge_dir(knowledge):
         proc = bench_app.launch(str(home), port)
@@ -102,7 +114,7 @@ def measure(home: Path, loads: list[tuple[int, float]], knowledge: Path | None =
         url = f"http://127.0.0.1:{port}/"
         bench_app.run(url, 1, 1, 0)  # loads the grader's models once, not counted
         after_start = status_mb(proc.pid, "VmRSS")
-        runs = [load_run(url, proc.pid, users, think) for users, think in loads]
+        runs = [load_run(url, proc.pid, load) for load in loads]
         figures = {"runs": runs, "rss_after_start_mb": after_start, "peak_mb": status_mb(proc.pid, "VmHWM"),
                    "load": load_average()}
     finally:
@@ -116,9 +128,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--think", type=float, default=2.0, help="seconds between a user's answers")
+    parser.add_argument("--staggered", action="store_true", help="users arrive spread over one think time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
-        measure(Path(home), [(n, args.think) for n in args.users])
+        measure(Path(home), [Load(n, args.think, args.staggered) for n in args.users])
     print("goals: p95 <= 1 s with 50 users; peak memory <= 700 MB")
 
 

@@ -4,16 +4,22 @@ fresh process, and what Kiwi's multi-word dictionary costs and changes.
 Kiwi's optional multi-word dictionary (`load_multi_dict`) is measured on its own, and the labelled
 answers (dev and holdout sets) are graded with and without it to see whether any grade changes.
 
+Also: what the grader's background query (nearest key points of other cards, a `$ne` filter on
+card_id) holds when 8 answers are graded at once, on an indexed home, against an unfiltered query.
+
     python bench/bench_memory.py [--json]
+    python bench/bench_memory.py --concurrent-queries HOME BANK [--unfiltered]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from common import runtime_for
@@ -83,10 +89,45 @@ def kiwi_multi_dict_changes_grades(home: Path) -> dict:
     return {"answers": len(answers), "changed": changed}
 
 
+def concurrent_queries(home: Path, bank: Path, filtered: bool, threads: int = 8, each: int = 10) -> dict:
+    """Resident-set growth while `threads` threads query the key-point index, as the app's workers do."""
+    import numpy as np
+
+    from interviewer.store import KEYPOINTS
+
+    rt = runtime_for(home, bank)
+    collection = rt.store.collection(KEYPOINTS)
+    collection.query(query_embeddings=np.ones((1, 384), dtype=np.float32), n_results=1)  # loads the index
+    before = rss_mb()
+    card_ids = [card.id for card in random.Random(3).sample(rt.bank.cards, threads * each)]
+
+    def work(ids: list[str]) -> None:
+        rng = np.random.default_rng(len(ids[0]))
+        for card_id in ids:
+            clauses = rng.standard_normal((3, 384)).astype(np.float32)
+            if filtered:
+                collection.query(query_embeddings=clauses, n_results=6, where={"card_id": {"$ne": card_id}},
+                                 include=["distances"])
+            else:
+                collection.query(query_embeddings=clauses, n_results=30, include=["distances", "metadatas"])
+
+    workers = [threading.Thread(target=work, args=(card_ids[i::threads],)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {"filtered": filtered, "growth_mb": rss_mb("VmHWM") - before}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--concurrent-queries", nargs=2, type=Path, metavar=("HOME", "BANK"))
+    parser.add_argument("--unfiltered", action="store_true")
     args = parser.parse_args()
+    if args.concurrent_queries:
+        print(json.dumps(concurrent_queries(*args.concurrent_queries, filtered=not args.unfiltered)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         figures = profile(Path(tmp))
         figures["kiwi_alone_mb"] = {"with multi-word dictionary": kiwi_alone_mb(True),
