@@ -1,7 +1,8 @@
 """Grader accuracy on a labelled file: how often its verdicts and grades agree with a human's.
 
 Each line: {"id", "card_id", "kind", "answer", "labels": {seed keyword: covered|missing|contradicted},
-"grade": 0-4}. Metrics are over seed keywords only (curated key points have no human label).
+"grade": 0-4}. Metrics are over seed keywords only (curated key points have no human label), except on
+cards without a `Keyword:` line, whose curated key points are the ones labelled.
 A `partial` verdict counts as not covered: wrong credit is worse than a missed one.
 """
 

@@ -8,8 +8,9 @@ every key point two ways:
   judged by its *margin* over the nearest claim of any other card, because raw e5 cosines are
   compressed (covered and missing key points both sit near 0.88).
 A clause that matches but is negated ("드롭아웃은 효과가 없다"), or sits closer to a curated wrong
-claim than to the right ones, makes the key point `contradicted`. Bare lists of terms earn at most
-`partial`. Instructions inside the answer are just text: nothing here executes or obeys them.
+claim than to the right ones, makes the key point `contradicted`. A bare list of terms covers only
+key points that are names (`named: true`) and caps the grade at 1. Sentences addressed to the grader
+are set aside: never evidence, never obeyed.
 """
 
 from __future__ import annotations
@@ -190,8 +191,7 @@ class Grader:
         contradiction = _max_sim(embeddings, model.contradictions)
         evidence = []
         for i, segment in enumerate(segments):
-            hits = [g.hit(segment.squashed, normalize(segment.text)) for g in model.groups]
-            n_hit = sum(h is not None for h in hits)
+            n_hit = sum(g.hit(segment.squashed, segment.normalized) is not None for g in model.groups)
             evidence.append(ClauseEvidence(segment, bool(model.groups) and n_hit == len(model.groups), n_hit,
                                            float(similarity[i]), float(similarity[i] - background[i]),
                                            float(contradiction[i])))

@@ -235,7 +235,7 @@ def subject_terms(child: Card, parent: Card, glossary) -> list[str]:
 
 def touches(answer: str, terms: list[str]) -> bool:
     text = squash(answer)
-    return any(squash(term) and squash(term) in text for term in terms)
+    return any(key in text for key in map(squash, terms) if key)
 
 
 def reference_block(card: Card) -> str:

@@ -6,6 +6,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -117,9 +118,14 @@ class Segment:
     negated: bool
     explanatory: bool  # has a predicate (or is a real English clause), not a bare list of terms
 
-    @property
+    # Every key point of the card matches against these; computed once per clause, not per key point.
+    @cached_property
+    def normalized(self) -> str:
+        return normalize(self.text)
+
+    @cached_property
     def squashed(self) -> str:
-        return squash(self.text)
+        return _SQUASH.sub("", self.normalized)
 
 
 _CONDITIONAL_ENDINGS = {"면", "으면", "다면", "ㄴ다면", "는다면", "라면"}
