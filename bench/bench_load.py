@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import bench_app
-from common import load_average, percentile
+from common import load_average, percentile, status_mb
 
 USERS_PER_PROCESS = 10
 QUESTIONS = 3
@@ -60,14 +60,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def status_mb(pid: int, field: str) -> float:
-    """A memory figure of a live process from /proc/PID/status (VmHWM: its peak resident set)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise KeyError(field)
-
-
 def load_run(url: str, server_pid: int, load: Load) -> dict:
     processes = -(-load.users // USERS_PER_PROCESS)
     server_cpu, started = cpu_seconds(server_pid), time.perf_counter()
@@ -92,30 +84,32 @@ def load_run(url: str, server_pid: int, load: Load) -> dict:
 
 
 @contextlib.contextmanager
-def knowledge_dir(path: Path | None):
-    """bench_app.launch passes our environment to the app: this points its bundled bank elsewhere."""
-    if path is None:
-        yield
-        return
-    os.environ["INTERVIEWER_KNOWLEDGE"] = str(path)
+def app_environment(env: dict[str, str]):
+    """bench_app.launch passes our environment to the app: these variables reach it (and only it)."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     try:
         yield
     finally:
-        del os.environ["INTERVIEWER_KNOWLEDGE"]
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
 
 
-def measure(home: Path, loads: list[Load], knowledge: Path | None = None) -> dict:
-    """One `interviewer serve`, a warm-up user, then each load in turn; memory is read before the
-    server stops."""
+def measure(home: Path, loads: list[Load], env: dict[str, str] | None = None) -> dict:
+    """One `interviewer serve` (with `env`: e.g. another bank, a Chroma server), a warm-up user, then
+    each load in turn; memory is read before the server stops."""
     port = bench_app.free_port()
-    with knowledge_dir(knowledge):
+    with app_environment(env or {}):
         proc = bench_app.launch(str(home), port)
     try:
         url = f"http://127.0.0.1:{port}/"
         bench_app.run(url, 1, 1, 0)  # loads the grader's models once, not counted
-        after_start = status_mb(proc.pid, "VmRSS")
+        after_start = status_mb("VmRSS", proc.pid)
         runs = [load_run(url, proc.pid, load) for load in loads]
-        figures = {"runs": runs, "rss_after_start_mb": after_start, "peak_mb": status_mb(proc.pid, "VmHWM"),
+        figures = {"runs": runs, "rss_after_start_mb": after_start, "peak_mb": status_mb("VmHWM", proc.pid),
                    "load": load_average()}
     finally:
         proc.terminate()

