@@ -16,11 +16,15 @@ from pathlib import Path
 
 import yaml
 
+from interviewer.curation import CardCuration, curation_beside, read_curation
 from interviewer.errors import BankError, UserError
+from interviewer.keypoints import automatic_keypoint, reference_units
 from interviewer.models import Card, KeyPoint
+from interviewer.text import Glossary
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 KEYWORD_LINE = re.compile(r"^Keyword:(.*)$")
+TOPIC_LINE = re.compile(r"^Topic:(.*)$")
 ANSWER_LINE = re.compile(r"^Answer:(.*)$")
 BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+\.)\s+(.*)$")
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
@@ -45,6 +49,7 @@ class _Section:
     notes: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     practice_parent: _Section | None = None
+    topic: str | None = None  # from a `# Section` above it or its own `Topic:` line
 
 
 def split_keywords(raw: str) -> list[str]:
@@ -76,6 +81,7 @@ class _Parser:
         self.main: _Section | None = None
         self.current: _Section | None = None
         self.in_answer = False
+        self.section_topic: str | None = None
 
     def error(self, lineno: int, reason: str) -> BankError:
         return BankError(self.path, lineno, reason)
@@ -90,6 +96,9 @@ class _Parser:
         stripped = line.strip()
         if heading := HEADING.match(line):
             self.start_section(lineno, len(heading.group(1)), heading.group(2))
+            return
+        if (topic := TOPIC_LINE.match(stripped)) and self.current is not None and not self.current.keywords:
+            self.set_topic(lineno, topic.group(1))
             return
         if keyword := KEYWORD_LINE.match(stripped):
             self.set_keywords(lineno, keyword.group(1))
@@ -122,7 +131,8 @@ class _Parser:
     def start_section(self, lineno: int, level: int, title: str) -> None:
         self.in_answer = False
         if level == 1:
-            return  # a document title
+            self.section_topic = title.strip() or None  # a section: the topic of the questions below it
+            return
         if level > 3:
             raise self.error(lineno, f"heading level {level} is not a question (use ## or ###)")
         if not title:
@@ -130,11 +140,18 @@ class _Parser:
         if level == 3 and self.main is None:
             raise self.error(lineno, "follow-up question (###) before any main question (##)")
         section = _Section(title=title, level=level, line=lineno, path=self.path,
-                           parent=self.main if level == 3 else None)
+                           parent=self.main if level == 3 else None, topic=self.section_topic)
         if level == 2:
             self.main = section
         self.current = section
         self.sections.append(section)
+
+    def set_topic(self, lineno: int, raw: str) -> None:
+        if self.current is None:
+            raise self.error(lineno, "Topic: line outside a question")
+        if not raw.strip():
+            raise self.error(lineno, "empty Topic: line")
+        self.current.topic = raw.strip()
 
     def set_keywords(self, lineno: int, raw: str) -> None:
         if self.current is None:
@@ -200,17 +217,59 @@ def parse_markdown(path: Path) -> list[_Section]:
 
 @dataclass
 class Curation:
-    """What `knowledge/` adds to the seed: ids, topics, key points. Read once per bank load."""
+    """What is added to the seed: ids and topics (`knowledge/cards.yaml`), key points
+    (`knowledge/keypoints.yaml`, and the curation files of user banks). Read once per bank load."""
 
     cards: dict[str, dict] = field(default_factory=dict)
     topics: dict[str, str] = field(default_factory=dict)
     keypoints: dict[str, list[dict]] = field(default_factory=dict)
+    files: list[CardCuration] = field(default_factory=list)
+    bundled_path: str = ""
 
     @classmethod
-    def load(cls, knowledge: Path) -> Curation:
+    def load(cls, knowledge: Path, files: list[Path] = ()) -> Curation:
         meta = _read_yaml(knowledge / "cards.yaml")
-        return cls(cards=meta.get("cards") or {}, topics=meta.get("topics") or {},
-                   keypoints=_read_yaml(knowledge / "keypoints.yaml"))
+        curation = cls(cards=meta.get("cards") or {}, topics=meta.get("topics") or {},
+                       keypoints=_read_yaml(knowledge / "keypoints.yaml"),
+                       bundled_path=str(knowledge / "keypoints.yaml"))
+        for path in files:
+            for card in read_curation(path):
+                curation.files.append(card)
+                curation.keypoints[card.card_id] = [entry.fields for entry in card.entries]
+        return curation
+
+    @property
+    def card_topics(self) -> dict[str, str]:
+        return {card.card_id: card.topic for card in self.files if card.topic}
+
+    def file_card(self, card_id: str) -> CardCuration | None:
+        return next((card for card in reversed(self.files) if card.card_id == card_id), None)
+
+    def check_entries(self, card: Card) -> None:
+        """A curation file's entries name seed keywords of their card, or are marked `curated: true`."""
+        curated = self.file_card(card.id)
+        if curated is None:
+            return
+        seen: set[str] = set()
+        for entry in curated.entries:
+            if entry.keyword in seen:
+                raise entry.error(f"{card.id}: {entry.keyword!r} is curated twice")
+            seen.add(entry.keyword)
+            if entry.keyword in card.keywords and entry.fields.get("curated"):
+                raise entry.error(f"{card.id}: seed keyword {entry.keyword!r} must not be marked curated")
+            if entry.keyword not in card.keywords and not entry.fields.get("curated"):
+                raise entry.error(f"{card.id}: {entry.keyword!r} is not a keyword of the card "
+                                  f"({', '.join(card.keywords) or 'it has none'}); fix the spelling or mark it "
+                                  "`curated: true`")
+
+    def check_cards(self, card_ids: set[str], check_bundled: bool) -> None:
+        for card in self.files:
+            if card.card_id not in card_ids:
+                raise BankError(card.path, card.line, f"unknown card id {card.card_id!r} (see `interviewer cards`)")
+        from_files = {card.card_id for card in self.files}
+        unknown = set(self.keypoints) - card_ids - from_files
+        if unknown and check_bundled:
+            raise UserError(f"{self.bundled_path}: key points for unknown card ids: {', '.join(sorted(unknown))}")
 
 
 def _read_yaml(path: Path) -> dict:
@@ -235,30 +294,46 @@ def explanation_for(keyword: str, answer: str) -> str:
     return max(sentences, key=lambda s: sum(w in s.lower() for w in words))
 
 
-def _keypoint(keyword: str, curated: bool, entry: dict, explanation: str) -> KeyPoint:
-    return KeyPoint(keyword=keyword, curated=curated, category=entry.get("category", ""),
-                    explanation=explanation,
-                    terms=[[str(t) for t in group] for group in entry.get("terms", [])],
-                    claims=entry.get("claims", []), contradictions=entry.get("contradictions", []),
-                    named=bool(entry.get("named", False)))
+def _keypoint(keyword: str, curated: bool, entry: dict, automatic: KeyPoint | None, answer: str) -> KeyPoint:
+    """A key point from its curation entry, over the automatic model of the same keyword: what the
+    entry gives wins; without curated `terms` the key point stays a learned one."""
+    if automatic is not None and not entry.get("terms"):
+        fields = {**automatic.model_dump(exclude={"keyword", "source", "curated"}), "source": entry.get("source", "automatic")}
+    else:
+        fields = {"explanation": explanation_for(keyword, answer) if not curated else "",
+                  "source": entry.get("source", "curated")}
+    for name in ("category", "explanation", "claims", "contradictions", "named"):
+        if entry.get(name):
+            fields[name] = entry[name]
+    if entry.get("terms"):
+        fields["terms"] = [[str(t) for t in group] for group in entry["terms"]]
+    return KeyPoint(keyword=keyword, curated=curated, **fields)
 
 
-def build_keypoints(card_id: str, seed_keywords: list[str], answer: str, curated: list[dict],
-                    path: str) -> list[KeyPoint]:
+def build_keypoints(card: Card, curated: list[dict], path: str, glossary: Glossary) -> list[KeyPoint]:
+    """Every seed keyword of the card (curated or automatic), then the curated additions."""
     by_keyword = {entry.get("keyword"): entry for entry in curated}
+    units = reference_units(card)
     points = []
-    for keyword in seed_keywords:
+    for keyword in card.keywords:
         entry = by_keyword.pop(keyword, {})
+        if not entry and not units:
+            continue  # nothing to learn it from: the card stays ungradable (`doctor` says why)
         if entry.get("curated"):
-            raise UserError(f"{path}: {card_id}: seed keyword {keyword!r} must not be marked curated")
-        points.append(_keypoint(keyword, False, entry,
-                                entry.get("explanation") or explanation_for(keyword, answer)))
+            raise UserError(f"{path}: {card.id}: seed keyword {keyword!r} must not be marked curated")
+        points.append(_keypoint(keyword, False, entry, automatic_keypoint(card, keyword, glossary, units),
+                                card.answer))
     for keyword, entry in by_keyword.items():
         if not entry.get("curated"):
-            raise UserError(f"{path}: {card_id}: {keyword!r} is not a seed keyword of the card; "
+            raise UserError(f"{path}: {card.id}: {keyword!r} is not a seed keyword of the card; "
                             "mark it `curated: true` or fix the spelling")
-        points.append(_keypoint(keyword, True, entry, entry.get("explanation", "")))
+        points.append(_keypoint(keyword, True, entry, None, card.answer))
     return points
+
+
+def topic_tag(name: str) -> str:
+    """The tag of a `# Section` or `Topic:` name, as `--topics` takes it: lower case, no commas."""
+    return "-".join(name.replace(",", " ").lower().split())
 
 
 class Bank:
@@ -288,14 +363,14 @@ class Bank:
         return self.topics.get(topic, topic)
 
 
-def build_cards(sections: list[_Section], curation: Curation, knowledge: Path,
-                check_curation: bool = True) -> list[Card]:
+def build_cards(sections: list[_Section], curation: Curation, knowledge: Path, glossary: Glossary,
+                check_curation: bool = True) -> tuple[list[Card], dict[str, str]]:
     cards: list[Card] = []
     ids: dict[int, str] = {}
     topics: dict[str, str] = {}
+    labels = dict(curation.topics)
     seen_titles: dict[str, str] = {}
     seen_ids: dict[str, str] = {}
-    keypoint_path = str(knowledge / "keypoints.yaml")
     for s in sections:
         where = f"{s.path}:{s.line}"
         if s.title in seen_titles:
@@ -311,7 +386,10 @@ def build_cards(sections: list[_Section], curation: Curation, knowledge: Path,
         parent_id = ids[id(parent)] if parent else None
         kind = "practice" if s.level == 4 else ("follow_up" if s.level == 3 else "main")
         inherited = "practice" if kind == "practice" else topics.get(parent_id or "", DEFAULT_TOPIC)
-        topic = topics[card_id] = meta.get("topic") or inherited
+        own = curation.card_topics.get(card_id) or s.topic
+        if own and not meta.get("topic"):
+            labels.setdefault(topic_tag(own), own)
+        topic = topics[card_id] = meta.get("topic") or (topic_tag(own) if own else inherited)
         answer, answer_struck = strip_struck("\n".join(s.answer_lines))
         notes, retracted = [], list(answer_struck)
         for note in s.notes:
@@ -319,31 +397,29 @@ def build_cards(sections: list[_Section], curation: Curation, knowledge: Path,
             retracted += struck
             if clean.strip():
                 notes.append(clean.strip())
-        seed_keywords = s.keywords or []
-        cards.append(Card(
-            id=card_id, title=s.title, parent_id=parent_id, kind=kind, topic=topic,
-            keywords=seed_keywords, answer=answer.strip(), notes=notes,
-            references=list(dict.fromkeys(s.references)), retracted=retracted,
-            keypoints=build_keypoints(card_id, seed_keywords, answer,
-                                      curation.keypoints.get(card_id) or [], keypoint_path),
-            source=where,
-        ))
-    # Key points for bundled cards are expected to dangle when only user banks are loaded.
-    unknown = set(curation.keypoints) - set(seen_ids)
-    if unknown and check_curation:
-        raise UserError(f"{keypoint_path}: key points for unknown card ids: {', '.join(sorted(unknown))}")
-    return cards
+        card = Card(id=card_id, title=s.title, parent_id=parent_id, kind=kind, topic=topic,
+                    keywords=s.keywords or [], answer=answer.strip(), notes=notes,
+                    references=list(dict.fromkeys(s.references)), retracted=retracted, source=where)
+        curation.check_entries(card)
+        card.keypoints = build_keypoints(card, curation.keypoints.get(card_id) or [], curation.bundled_path, glossary)
+        cards.append(card)
+    curation.check_cards(set(seen_ids), check_bundled=check_curation)
+    return cards, labels
 
 
-def load_bank(knowledge: Path, extra_banks: list[Path] | None = None,
-              include_bundled: bool = True) -> Bank:
-    """Parse the bundled bank (every `*.md` in `knowledge/`) and any user banks."""
+def load_bank(knowledge: Path, extra_banks: list[Path] | None = None, include_bundled: bool = True,
+              curation_files: list[Path] | None = None, glossary: Glossary | None = None) -> Bank:
+    """Parse the bundled bank (every `*.md` in `knowledge/`) and any user banks, with their curation:
+    `team.keypoints.yaml` beside `team.md`, and any `curation_files`."""
     paths = sorted(knowledge.glob("*.md")) if include_bundled else []
     paths += list(extra_banks or [])
     if not paths:
         raise UserError("the question bank is empty: no markdown files to load")
     sections = [section for path in paths for section in parse_markdown(path)]
-    curation = Curation.load(knowledge)
+    beside = [curation_beside(path) for path in extra_banks or [] if curation_beside(path).exists()]
+    curation = Curation.load(knowledge, [*beside, *(curation_files or [])])
     if not sections:
         raise UserError(f"the question bank is empty: no questions in {', '.join(map(str, paths))}")
-    return Bank(build_cards(sections, curation, knowledge, check_curation=include_bundled), curation.topics)
+    cards, topics = build_cards(sections, curation, knowledge, glossary or Glossary.load(knowledge),
+                                check_curation=include_bundled)
+    return Bank(cards, topics)

@@ -328,6 +328,50 @@ def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
     return 0
 
 
+@command("curate")
+def cmd_curate(args: argparse.Namespace, rt: Runtime) -> int:
+    """A reviewable curation draft of the loaded bank(s), or a check of a curation file."""
+    from interviewer.curation import dump_curation
+    from interviewer.drafts import DraftSummary, draft_cards
+
+    if args.check is not None:
+        return _check_curation(args.check, rt)
+    if args.out is not None and args.out.exists():
+        raise UserError(f"{args.out} exists: curate never overwrites a curation file; choose another --out")
+    enrich = None
+    if rt.settings.llm != "none":
+        from interviewer.drafts import LLMEnricher
+
+        enrich = LLMEnricher(rt.voice.client)
+    own = {str(path) for path in rt.settings.extra_banks}
+    cards = [c for c in rt.bank.cards if not own or c.source.rsplit(":", 1)[0] in own]
+    summary = DraftSummary()
+    text = dump_curation(draft_cards(rt.bank, cards, enrich, summary))
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        print(f"초안을 저장했습니다: {args.out}")
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
+def _check_curation(path: Path, rt: Runtime) -> int:
+    """Load the bank with the file: every mistake is `file:line: reason` (exit 2)."""
+    from interviewer.bank import load_bank
+
+    settings = rt.settings
+    bank = load_bank(settings.knowledge, list(settings.extra_banks), include_bundled=settings.include_bundled,
+                     curation_files=[*settings.curation_files, path], glossary=rt.glossary)
+    learned = sum(kp.learned for card in bank.cards for kp in card.keypoints)
+    total = sum(len(card.keypoints) for card in bank.cards)
+    print(f"{path}: ok — 키워드 {total}개 중 검토된 것 {total - learned}개, 초안·자동 {learned}개")
+    return 0
+
+
 @command("doctor")
 def cmd_doctor(args: argparse.Namespace, rt: Runtime) -> int:
     """Each part checked for real; exit status 1 when a configured part does not work."""
@@ -349,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="load a markdown question bank (repeatable), beside the bundled one")
     parser.add_argument("--no-bundled", action="store_true",
                         help="with --bank: use only the given banks, not the bundled one")
+    parser.add_argument("--curation", action="append", type=Path, default=[], metavar="FILE",
+                        help="load a key-point curation file (repeatable); BANK.keypoints.yaml beside "
+                             "a --bank BANK.md is loaded without it")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     p = sub.add_parser("cards", help="list the cards of the bank")
@@ -407,6 +454,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help='print {"ok","stdout","result","error","timed_out","figures",...}')
 
+    p = sub.add_parser("curate", help="write a reviewable key-point curation draft for the bank(s)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the draft here (default: stdout); never overwritten")
+    p.add_argument("--check", type=Path, metavar="FILE", help="validate a curation file against its bank")
+    add_llm_flags(p)
+
     p = sub.add_parser("doctor", help="show what is configured and reachable (bank, index, embeddings, LLM, sandbox)")
     p.add_argument("--json", action="store_true")
     add_llm_flags(p)
@@ -432,6 +484,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         settings = settings.with_(llm="local")  # a server URL given on its own means: use that server
     if args.bank:
         settings = settings.with_(extra_banks=tuple(args.bank), include_bundled=not args.no_bundled)
+    if args.curation:
+        settings = settings.with_(curation_files=tuple(args.curation))
     return settings
 
 

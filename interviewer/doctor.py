@@ -49,6 +49,26 @@ def check_bank(rt: Runtime) -> Check:
                  {"cards": len(cards), "gradable": gradable})
 
 
+def check_keypoints(rt: Runtime) -> Check:
+    """What the grader knows per key point, and the cards a team should curate first."""
+    cards = rt.bank.cards
+    points = [kp for card in cards for kp in card.keypoints]
+    unanchored = [(card.id, kp.keyword) for card in cards for kp in card.keypoints if kp.learned and not kp.anchored]
+    empty = [card.id for card in cards if card.keywords and not card.keypoints]
+    curated = sum(not kp.learned for kp in points)
+    summary = f"검토된 키워드 {curated}개 · 자동 {len(points) - curated}개"
+    if unanchored:
+        listed = ", ".join(f"{cid}/{kw}" for cid, kw in unanchored[:8]) + (" …" if len(unanchored) > 8 else "")
+        summary += (f" — 경고: 참고 답변과 노트에 단어가 없는 키워드 {len(unanchored)}개 ({listed}): "
+                    "`interviewer curate`로 초안을 만들어 먼저 다듬으세요")
+    if empty:
+        summary += f" — 참고 답변이 비어 채점할 수 없는 카드 {len(empty)}개: {', '.join(empty[:8])}"
+    return Check("keypoints", True, summary, {
+        "curated": curated, "automatic": len(points) - curated,
+        "unanchored": [{"card_id": cid, "keyword": kw} for cid, kw in unanchored],
+        "not_gradable": [{"card_id": cid, "reason": "empty reference answer"} for cid in empty]})
+
+
 def check_index(rt: Runtime) -> Check:
     from interviewer.store import KEYPOINTS, QUESTIONS
 
@@ -113,6 +133,6 @@ def check_sandbox(rt: Runtime) -> Check:
 
 
 CHECKS: list[tuple[str, Callable[[Runtime], Check]]] = [
-    ("bank", check_bank), ("index", check_index), ("embeddings", check_embeddings),
+    ("bank", check_bank), ("keypoints", check_keypoints), ("index", check_index), ("embeddings", check_embeddings),
     ("llm", check_llm), ("sandbox", check_sandbox),
 ]

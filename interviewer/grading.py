@@ -15,14 +15,17 @@ are set aside: never evidence, never obeyed.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
 from interviewer.bank import Bank
 from interviewer.errors import UserError
+from interviewer.keypoints import content_words, reference_units
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
 from interviewer.store import KEYPOINTS, Store
 from interviewer.text import (Glossary, Segment, addresses_the_grader, analyze_pieces, normalize, says_dont_know, segment_answer,
@@ -33,6 +36,14 @@ MAX_EMBEDDED_CLAUSES = 32  # sentences that share words with a key point, analys
 MAX_EMBED_CHARS = 300
 CONTEXT_CLAUSES = 3        # leading sentences used when none shares a word (for the grade's focus)
 CLAIM_ROLES = ("keyword", "explanation", "claim")
+MAX_SUPPORT_WORDS = 12  # words of a learned key point's reference pieces weighed beside its keyword
+UNANCHORED_CLAIMS = 2  # reference pieces that stand in for the anchors of a keyword found nowhere in its card
+MIN_OWN_WORDS = 2       # content words beyond the card's own keywords that make a clause an explanation
+# Words that carry no claim: generic verbs and nouns, and what introduces a name ("약자", "줄임말").
+FILLER = {"쓰", "사용", "사용하", "하", "되", "있", "없", "같", "보", "알", "이유", "때문", "경우", "방법", "기법",
+          "문제", "줄임말", "약자", "의미", "뜻", "말", "것", "수", "등", "거", "기반", "정도", "중요", "특징",
+          "use", "used", "uses", "stands", "short", "means", "called", "method", "technique"}
+LIST_ITEM = re.compile(r",|、|/|·|\s및\s|\sand\s")
 
 # Calibrated on tests/data/grading_dev.jsonl (see README "Grader accuracy"); margins are over the
 # best claim of any other card, similarities are e5 cosines between clause and claim.
@@ -43,6 +54,27 @@ PARTIAL_MARGIN = 0.015     # near the key point, but not enough to credit it
 CONTRADICTION_LEAD = 0.02  # nearer a curated wrong claim than the right ones by this much
 RELEVANT_MARGIN = 0.0      # a clause at least this much nearer the card than others is on-topic
 RELEVANT_FLOOR = 0.85      # ...and at least this close to one of its claims
+
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The margins a clause needs, for one kind of key point."""
+
+    lexical_margin: float   # a lexical hit still needs the clause to be about this card
+    semantic_margin: float  # covered on meaning alone: clearly nearer this key point than any other card
+    semantic_floor: float   # ...and close to one of its claims in absolute terms
+    partial_margin: float   # near the key point, but not enough to credit it
+    lexical_share: float = 1.0  # learned key points: share of their word weight a lexical hit needs
+    keyword_share: float = -1.0  # ...and more than this share of the keyword's own words
+    semantic_words: bool = True  # the semantic path needs at least one of the key point's words
+
+
+CURATED = Thresholds(LEXICAL_MARGIN, SEMANTIC_MARGIN, SEMANTIC_FLOOR, PARTIAL_MARGIN)
+# Learned key points (the bank's own words, no curated claims), tuned on tests/data/grading_dev.jsonl
+# read without curation and on tests/data/team_dev.jsonl.
+LEARNED = Thresholds(lexical_margin=-0.02, semantic_margin=0.04, semantic_floor=0.0, partial_margin=0.015,
+                     lexical_share=0.1, semantic_words=False)
 
 VERDICT_CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0, "contradicted": 0.0}
 SHORT_ASCII = re.compile(r"^[a-z0-9]{1,3}$")
@@ -59,6 +91,7 @@ class TermGroup:
 
     squashed: tuple[str, ...]
     words: tuple[re.Pattern, ...]
+    word_sets: tuple[tuple[str, ...], ...] = ()  # multi-word alternatives, word by word (learned key points)
 
     def hit(self, clause_squashed: str, clause_normalized: str) -> str | None:
         for alt in self.squashed:
@@ -68,6 +101,13 @@ class TermGroup:
             if pattern.search(clause_normalized):
                 return pattern.pattern
         return None
+
+    def hit_segment(self, segment: Segment) -> bool:
+        """Also by lemma, so a learned verb ("줄이") matches its conjugations ("줄여서", "줄인다"), and
+        by words, so "gradient가 … vanishing" names "vanishing gradient"."""
+        return (self.hit(segment.squashed, segment.normalized) is not None
+                or any(alt in segment.lemmas for alt in self.squashed)
+                or any(all(w in segment.squashed for w in words) for words in self.word_sets))
 
 
 def build_term_groups(kp: KeyPoint, glossary: Glossary) -> list[TermGroup]:
@@ -87,7 +127,9 @@ def build_term_groups(kp: KeyPoint, glossary: Glossary) -> list[TermGroup]:
                 words.append(re.compile(rf"(?<![a-z0-9]){re.escape(normalize(alt).strip())}(?![a-z])"))
             else:
                 squashed.append(key)
-        groups.append(TermGroup(tuple(squashed), tuple(words)))
+        word_sets = tuple(tuple(squash(w) for w in alt.split()) for alt in alternatives
+                          if len(alt.split()) > 1 and all(len(squash(w)) >= 3 for w in alt.split()))
+        groups.append(TermGroup(tuple(squashed), tuple(words), word_sets if kp.learned else ()))
     return groups
 
 
@@ -100,6 +142,17 @@ class KeyPointModel:
     claims: np.ndarray          # rows: keyword / explanation / claims, L2-normalised
     contradictions: np.ndarray  # rows: curated wrong claims
     negative_claims: bool       # the right answer itself is phrased with a negation ("개입하지 않고")
+    # Learned key points: each group's weight (the keyword's own words first, then the anchors' words).
+    weights: tuple[float, ...] = ()
+    keyword_groups: int = 0
+
+    def lexical_share(self, segment: Segment) -> tuple[float, float]:
+        """(share of all the key point's word weight, share of the keyword's own) found in the clause."""
+        hits = [w for g, w in zip(self.groups, self.weights, strict=True) if g.hit_segment(segment)]
+        found = [w for g, w in zip(self.groups[:self.keyword_groups], self.weights, strict=False)
+                 if g.hit_segment(segment)]
+        total, own = sum(self.weights), sum(self.weights[:self.keyword_groups])
+        return (sum(hits) / total if total else 0.0, sum(found) / own if own else 0.0)
 
 
 @dataclass
@@ -110,6 +163,12 @@ class ClauseEvidence:
     similarity: float
     margin: float
     contradiction: float
+    explains: bool | None = None  # None: the clause explains when it has a predicate
+    negation_counts: bool = True  # may a negation in this clause contradict the key point?
+
+    @property
+    def explanatory(self) -> bool:
+        return self.segment.explanatory if self.explains is None else self.explains
 
 
 class Grader:
@@ -120,6 +179,7 @@ class Grader:
         self._models: dict[str, list[KeyPointModel]] = {}
         self._lock = threading.Lock()
         self._indexed = False
+        self._df: Counter | None = None
 
     # --- public -------------------------------------------------------------------------
 
@@ -140,7 +200,7 @@ class Grader:
             return self._empty_grade(card, notices)
         embeddings = embed_segments(segments)
         background = self._background_similarity(card, embeddings)
-        results = [self._judge(model, segments, embeddings, background) for model in models]
+        results = [self._judge(model, segments, embeddings, background, card) for model in models]
         return self._compose(card, results, segments, embeddings, background, answer, notices)
 
     # --- key point models ---------------------------------------------------------------
@@ -165,9 +225,62 @@ class Grader:
                     if meta["kp_index"] == index and meta["keyword"] == kp.keyword]
             claims = [emb for role, emb in mine if role in CLAIM_ROLES]
             wrong = [emb for role, emb in mine if role == "contradiction"]
-            models.append(KeyPointModel(kp, build_term_groups(kp, self.glossary),
-                                        _stack(claims), _stack(wrong), claims_are_negated(kp)))
+            if kp.learned and not kp.anchored and claims:
+                kp = self._anchor_by_meaning(card, kp, claims[0])
+                claims = [*claims, *self._passages([kp.explanation, *kp.claims])]
+            if kp.learned:
+                groups, weights = self._learned_groups(card, kp)
+                models.append(KeyPointModel(kp, groups, _stack(claims), _stack(wrong), claims_are_negated(kp),
+                                            weights, len(kp.terms)))
+            else:
+                models.append(KeyPointModel(kp, build_term_groups(kp, self.glossary),
+                                            _stack(claims), _stack(wrong), claims_are_negated(kp)))
         return models
+
+    def _anchor_by_meaning(self, card: Card, kp: KeyPoint, keyword_vector: np.ndarray) -> KeyPoint:
+        """A keyword whose words appear nowhere in its card ("sinusoidal" for an answer about sin/cos):
+        the reference pieces nearest its meaning stand in for the anchors."""
+        units = reference_units(card)
+        if not units:
+            return kp
+        similarity = self._passages(units) @ keyword_vector
+        nearest = [units[i] for i in np.argsort(-similarity)[:UNANCHORED_CLAIMS]]
+        return kp.model_copy(update={"explanation": nearest[0], "claims": nearest[1:]})
+
+    @staticmethod
+    def _passages(texts: list[str]) -> np.ndarray:
+        from interviewer.embeddings import embed_passages
+
+        return embed_passages(texts).astype(np.float32)
+
+    def _learned_groups(self, card: Card, kp: KeyPoint) -> tuple[list[TermGroup], tuple[float, ...]]:
+        """The keyword's concepts, then the words of the reference pieces that explain it (not those of
+        the question itself, which every answer repeats), each weighted by how rare it is in the bank."""
+        seen = {squash(alt) for concept in kp.terms for alt in concept}
+        seen |= {squash(w) for w in content_words(card.title)}
+        support: list[list[str]] = []
+        for word in content_words(" ".join([kp.explanation, *kp.claims])):
+            key = squash(word)
+            if len(key) >= 2 and key not in seen:
+                seen.add(key)
+                support.append([word])
+        support = support[:MAX_SUPPORT_WORDS]
+        groups = build_term_groups(kp.model_copy(update={"terms": [*kp.terms, *support]}), self.glossary)
+        weights = [2 * self._rarity(concept) for concept in kp.terms] + [self._rarity(w) for w in support]
+        return groups, tuple(weights)
+
+    def _rarity(self, alternatives: list[str]) -> float:
+        """Inverse document frequency over the bank's cards: a word every card uses says little."""
+        frequency = self._word_frequency()
+        df = max((frequency.get(squash(alt), 0) for alt in alternatives), default=0)
+        return min(3.0, max(0.3, math.log((len(self.bank.cards) + 1) / (df + 1)) + 0.5))
+
+    def _word_frequency(self) -> Counter:
+        """Built once, under the models' lock (only `_build_models` asks for it)."""
+        if self._df is None:
+            self._df = Counter(key for card in self.bank.cards for key in {
+                squash(w) for w in content_words(" ".join([card.title, card.answer, *card.notes]))})
+        return self._df
 
     def _background_similarity(self, card: Card, embeddings: np.ndarray) -> np.ndarray:
         """Per clause: the best similarity to any key-point text of another card."""
@@ -184,18 +297,52 @@ class Grader:
 
     # --- judging ------------------------------------------------------------------------
 
+    def _explains(self, segment: Segment, model: KeyPointModel, card: Card) -> bool:
+        """Does the clause say something of its own about a learned key point? Not when it only names
+        the card's keywords ("LN은 Layer Normalization의 줄임말"), lists them, or gives up."""
+        if says_dont_know(segment.text):
+            return False
+        named = self._named_words(card)
+        words: set[str] = set(segment.lemmas)
+        if mentioned_in_list(segment, model.groups[:model.keyword_groups]):
+            # "… 있고 skip connection, residual learning, identity mapping": only what is said
+            # beside the list can explain
+            words = {squash(w) for item in LIST_ITEM.split(segment.text) if len(item.split()) > 3
+                     for w in content_words(item)}
+        return len({key for key in words - named if len(key) >= 2}) >= MIN_OWN_WORDS
+
+    def _named_words(self, card: Card) -> set[str]:
+        """Words an answer gets for free: the question's and every keyword's of the card, and filler."""
+        words = {squash(w) for w in content_words(card.title)} | FILLER
+        for kp in card.keypoints:
+            words |= {squash(alt) for concept in kp.terms for alt in concept}
+            words |= {squash(w) for concept in kp.terms for alt in concept for w in content_words(alt)}
+        return words
+
     def _judge(self, model: KeyPointModel, segments: list[Segment], embeddings: np.ndarray,
-               background: np.ndarray) -> KeyPointResult:
+               background: np.ndarray, card: Card) -> KeyPointResult:
         kp = model.keypoint
         similarity = _max_sim(embeddings, model.claims)
         contradiction = _max_sim(embeddings, model.contradictions)
         evidence = []
         for i, segment in enumerate(segments):
-            n_hit = sum(g.hit(segment.squashed, segment.normalized) is not None for g in model.groups)
-            evidence.append(ClauseEvidence(segment, bool(model.groups) and n_hit == len(model.groups), n_hit,
-                                           float(similarity[i]), float(similarity[i] - background[i]),
-                                           float(contradiction[i])))
-        return decide(kp, evidence, negation_contradicts=not model.negative_claims)
+            explains, negation = None, not model.negative_claims
+            if kp.learned:
+                share, own = model.lexical_share(segment)
+                lexical = share >= LEARNED.lexical_share and own > LEARNED.keyword_share
+                n_hit = int(share > 0 or not LEARNED.semantic_words)
+                explains = segment.explanatory and self._explains(segment, model, card)
+                # Only a clause naming the keyword itself can deny it; a negation beside a similar
+                # sentence is as often the right claim put negatively ("it doesn't depend on the batch").
+                negation = negation and own > 0
+            else:
+                n_hit = sum(g.hit(segment.squashed, segment.normalized) is not None for g in model.groups)
+                lexical = bool(model.groups) and n_hit == len(model.groups)
+            evidence.append(ClauseEvidence(segment, lexical, n_hit, float(similarity[i]),
+                                           float(similarity[i] - background[i]), float(contradiction[i]), explains,
+                                           negation))
+        return decide(kp, evidence, negation_contradicts=not model.negative_claims,
+                      thresholds=LEARNED if kp.learned else CURATED)
 
     def _compose(self, card: Card, results: list[KeyPointResult], segments: list[Segment],
                  embeddings: np.ndarray, background: np.ndarray, answer: str,
@@ -255,17 +402,20 @@ def claims_are_negated(kp: KeyPoint) -> bool:
     return any(segment.negated for claim in kp.claims for segment in segment_answer(claim))
 
 
-def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: bool = True) -> KeyPointResult:
+def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: bool = True,
+           thresholds: Thresholds = CURATED) -> KeyPointResult:
     """The verdict for one key point from the evidence of every clause."""
     def result(verdict: str, ev: ClauseEvidence | None, method: str) -> KeyPointResult:
         return KeyPointResult(keyword=kp.keyword, verdict=verdict, evidence=ev.segment.text if ev else None,
                               similarity=round(ev.similarity, 4) if ev else None, method=method,
                               curated=kp.curated)
 
+    t = thresholds
+
     def matched(ev: ClauseEvidence) -> str | None:
-        if ev.lexical and ev.margin >= LEXICAL_MARGIN:
-            return "lexical+semantic" if ev.margin >= SEMANTIC_MARGIN else "lexical"
-        if ev.margin >= SEMANTIC_MARGIN and ev.similarity >= SEMANTIC_FLOOR and ev.lexical_groups > 0:
+        if ev.lexical and ev.margin >= t.lexical_margin:
+            return "lexical+semantic" if ev.margin >= t.semantic_margin else "lexical"
+        if ev.margin >= t.semantic_margin and ev.similarity >= t.semantic_floor and ev.lexical_groups > 0:
             return "semantic"
         return None
 
@@ -273,14 +423,14 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: b
     for ev in evidence:
         method = matched(ev)
         wrong_claim = _nearer_wrong_claim(ev)
-        negated = ev.segment.negated and negation_contradicts
+        negated = ev.segment.negated and negation_contradicts and ev.negation_counts
         if method and (negated or wrong_claim):
             contradicting.append((ev, "negation" if negated else "contradiction-claim"))
-        elif wrong_claim and ev.margin >= PARTIAL_MARGIN:
+        elif wrong_claim and ev.margin >= t.partial_margin:
             contradicting.append((ev, "contradiction-claim"))
-        elif method and (ev.segment.explanatory or kp.named):
+        elif method and (ev.explanatory or kp.named):
             covering.append((ev, method))
-        elif method or (ev.lexical_groups and ev.margin >= PARTIAL_MARGIN):
+        elif method or (ev.lexical_groups and ev.margin >= t.partial_margin):
             partial.append((ev, method or "partial"))
     # "X가 아니라 Y": a denied word-for-word mention outweighs a merely similar clause elsewhere.
     denied = [pair for pair in contradicting if pair[0].lexical]
@@ -339,6 +489,19 @@ def select_pieces(pieces: list[tuple[int, str]], models: list[KeyPointModel]) ->
     if not chosen:
         chosen = list(range(min(CONTEXT_CLAUSES, len(pieces))))
     return [pieces[i] for i in chosen]
+
+
+def mentioned_in_list(segment: Segment, groups: list[TermGroup]) -> bool:
+    """Is a keyword only an item of a list inside the clause ("…가 있고 skip connection, residual learning,
+    identity mapping")? Items of three words or fewer, three items or more."""
+    items = [item for item in LIST_ITEM.split(segment.text) if item.strip()]
+    if len(items) < 3:
+        return False
+    for item in items:
+        squashed, normalized = squash(item), normalize(item)
+        if len(item.split()) <= 3 and any(g.hit(squashed, normalized) for g in groups):
+            return True
+    return False
 
 
 def truncate_answer(answer: str) -> tuple[str, bool]:

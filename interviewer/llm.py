@@ -40,7 +40,7 @@ COOLDOWN = 60.0         # after repeated connection failures, stay with the temp
 PROMPTS_DIR = PACKAGE_ROOT / "prompts"
 COMMON = "common"  # the shared system message and answer context, not a role
 PROMPT_ROLES = {COMMON: ("system", "context"), "interviewer": ("task",), "follow_up": ("task",),
-                "feedback": ("answer", "closing"), "judge": ("task",)}
+                "feedback": ("answer", "closing"), "judge": ("task",), "curate": ("task",)}
 
 MIN_HANGUL_SHARE = 0.3  # of the words: Korean prose with English terms is well above, English is 0
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

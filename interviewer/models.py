@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CardKind = Literal["main", "follow_up", "practice"]
 Verdict = Literal["covered", "partial", "missing", "contradicted"]
+# Where a key point's model comes from: reviewed curation, the bank alone, or a draft an LLM helped
+# write (`interviewer curate --llm`) that nobody has reviewed yet.
+KeyPointSource = Literal["curated", "automatic", "llm"]
 
 
 class Model(BaseModel):
@@ -31,6 +34,15 @@ class KeyPoint(Model):
     contradictions: list[str] = Field(default_factory=list)
     # The keyword names the idea itself (an optimizer, an init scheme), so naming it covers it.
     named: bool = False
+    source: KeyPointSource = "curated"
+    # False when the keyword's words appear nowhere in the card's answer or notes (automatic only).
+    anchored: bool = True
+
+    @property
+    def learned(self) -> bool:
+        """Modelled from the bank (or drafted) rather than reviewed: its terms are words to weigh,
+        not concept groups that must all appear."""
+        return self.source != "curated"
 
 
 class Card(Model):
@@ -60,6 +72,7 @@ class Card(Model):
             "parent_id": self.parent_id,
             "keywords": self.keywords + extra,
             "gradable": self.gradable,
+            "keypoints": [{"keyword": kp.keyword, "source": kp.source} for kp in self.keypoints],
             "kind": self.kind,
             "topic": self.topic,
         }

@@ -25,7 +25,8 @@ class Runtime:
     @cached_property
     def bank(self) -> Bank:
         return load_bank(self.settings.knowledge, list(self.settings.extra_banks),
-                         include_bundled=self.settings.include_bundled)
+                         include_bundled=self.settings.include_bundled,
+                         curation_files=list(self.settings.curation_files), glossary=self.glossary)
 
     @cached_property
     def glossary(self) -> Glossary:

@@ -18,6 +18,7 @@ class Settings:
     chroma_url: str | None = None
     chroma_token: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer` to the server
     extra_banks: tuple[Path, ...] = ()
+    curation_files: tuple[Path, ...] = ()  # beside the `team.keypoints.yaml` found next to each bank
     include_bundled: bool = True
     llm: str = "none"
     llm_base_url: str | None = None

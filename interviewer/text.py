@@ -117,6 +117,8 @@ class Segment:
     end: int
     negated: bool
     explanatory: bool  # has a predicate (or is a real English clause), not a bare list of terms
+    # Kiwi's lemmas of its content words, squashed ("줄여서" → "줄이"): how learned key points match verbs.
+    lemmas: frozenset[str] = frozenset()
 
     # Every key point of the card matches against these; computed once per clause, not per key point.
     @cached_property
@@ -129,6 +131,8 @@ class Segment:
 
 
 _CONDITIONAL_ENDINGS = {"면", "으면", "다면", "ㄴ다면", "는다면", "라면"}
+# A reason given before the claim ("순서대로 읽지 않으니까 …를 더한다"): the negation is its premise too.
+_CAUSAL_ENDINGS = {"니까", "으니까", "니", "으니", "므로", "으므로", "어서", "아서"}
 _ENGLISH_CONDITION = re.compile(r"(?i)\b(?:if|unless|when|whenever|whether)\b[^,;.—–]*")
 
 
@@ -136,7 +140,7 @@ def _conditional(tokens, index: int) -> bool:
     """Does the predicate at `index` end in a condition ('안 떨어지면')? Such a negation is a premise."""
     for tok in tokens[index + 1:]:
         if tok.tag.startswith("E"):
-            return tok.form in _CONDITIONAL_ENDINGS
+            return tok.form in _CONDITIONAL_ENDINGS or tok.form in _CAUSAL_ENDINGS
     return False
 
 
@@ -244,8 +248,29 @@ def analyze_pieces(answer: str, pieces: list[tuple[int, str]]) -> list[Segment]:
                 lead = len(text) - len(text.lstrip(" \t,;"))
                 start, end = start + lead, start + lead + len(stripped)
                 negated = _is_negated(stripped, toks)
-                segments.append(Segment(stripped, start, end, negated, _is_explanatory(stripped, toks)))
+                segments.append(Segment(stripped, start, end, negated, _is_explanatory(stripped, toks),
+                                        _lemmas(toks)))
     return segments
+
+
+_CONTENT_TAGS = {"NNG", "NNP", "SL", "SN", "XR", "SH", "NR", "VV", "VA", "XSN"}
+_NOUN_TAGS = {"NNG", "NNP", "SL", "SN", "XR", "SH", "NR", "XSN", "XPN"}
+
+
+def _lemmas(tokens) -> frozenset[str]:
+    """Content morphemes, and the compounds of adjacent nouns within one word ("연산"+"량")."""
+    keys, compound, end = set(), "", -1
+    for tok in tokens:
+        if tok.tag in _CONTENT_TAGS:
+            keys.add(squash(tok.form))
+        if tok.tag in _NOUN_TAGS:
+            compound = compound + tok.form if compound and tok.start == end else tok.form
+            end = tok.start + tok.len
+            keys.add(squash(compound))
+        else:
+            compound = ""
+    keys.discard("")
+    return frozenset(keys)
 
 
 @dataclass(frozen=True)
@@ -273,7 +298,8 @@ _TO_THE_GRADER = re.compile(
     r"만점|평가자|채점\s*(?:기준|결과|지시|자)|키워드(?:를|는|가)?\s*(?:모두|전부)\s*(?:포함|맞|충족|cover)|"
     r"(?:이전|위의?|앞의?)\s*(?:모든\s*)?(?:지시|명령|instruction)|"
     r"지시(?:는|를|사항)?\s*(?:모두\s*)?무시|무시하고|[0-9]+\s*점을?\s*(?:주|줘|부여)|점수를\s*(?:주|줘|높|올)|"
-    r"출력하(?:세요|십시오|라))")
+    r"출력하(?:세요|십시오|라))",
+    re.ASCII)  # ASCII word boundaries: "covered로" is "covered" followed by a particle
 
 
 def addresses_the_grader(text: str) -> bool:

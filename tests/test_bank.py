@@ -174,3 +174,65 @@ def test_non_utf8_and_unreadable_files(tmp_path):
 def test_empty_bank_is_an_error(tmp_path):
     with pytest.raises(UserError, match="empty"):
         load_bank(KNOWLEDGE, [write(tmp_path, "그냥 메모\n")], include_bundled=False)
+
+
+TEAM_BANK = ("# 시퀀스 모델\n\n## RNN의 약점은?\n\nKeyword: 기울기 소실, 순차 계산\n"
+             "Answer: BPTT로 기울기가 시간축으로 곱해져 점점 소실됩니다. 또 step을 하나씩 순차 계산해야 해서 느립니다.\n\n"
+             "### LSTM은 어떻게 완화하나요?\n\nKeyword: cell state\nAnswer: cell state로 정보를 더하며 흘려 보냅니다.\n\n"
+             "# CNN\n\n## Pooling의 역할은?\nTopic: 경량화\nKeyword: 다운샘플링\nAnswer: feature map 크기를 줄입니다.\n\n"
+             "## 빈 답변 질문은?\n\nKeyword: 아무거나\nAnswer:\n")
+
+
+def test_sections_and_topic_lines_give_user_cards_their_topics(tmp_path):
+    bank = load_bank(KNOWLEDGE, [write(tmp_path, TEAM_BANK)], include_bundled=False)
+    topics = {card.title: card.topic for card in bank.cards}
+    assert topics["RNN의 약점은?"] == "시퀀스-모델" and topics["LSTM은 어떻게 완화하나요?"] == "시퀀스-모델"
+    assert topics["Pooling의 역할은?"] == "경량화"  # its own Topic: line wins over the section
+    assert topics["빈 답변 질문은?"] == "cnn"
+    assert bank.topic_label("시퀀스-모델") == "시퀀스 모델" and bank.topic_label("cnn") == "CNN"
+
+
+def test_uncurated_keywords_get_an_automatic_model_and_empty_answers_stay_ungradable(tmp_path):
+    bank = load_bank(KNOWLEDGE, [write(tmp_path, TEAM_BANK)], include_bundled=False)
+    rnn = next(c for c in bank.cards if c.title == "RNN의 약점은?")
+    assert rnn.gradable and [kp.source for kp in rnn.keypoints] == ["automatic", "automatic"]
+    assert all(kp.explanation for kp in rnn.keypoints)
+    assert rnn.summary()["keypoints"] == [{"keyword": "기울기 소실", "source": "automatic"},
+                                          {"keyword": "순차 계산", "source": "automatic"}]
+    empty = next(c for c in bank.cards if c.title == "빈 답변 질문은?")
+    assert not empty.gradable and empty.keywords == ["아무거나"]
+
+
+def card_id_of(bank_path: Path, title: str) -> str:
+    return next(c.id for c in load_bank(KNOWLEDGE, [bank_path], include_bundled=False).cards if c.title == title)
+
+
+def test_a_curation_file_beside_the_bank_extends_its_key_points(tmp_path):
+    path = write(tmp_path, TEAM_BANK, "team.md")
+    rnn = card_id_of(path, "RNN의 약점은?")
+    write(tmp_path, f"{rnn}:\n  topic: 순환 신경망\n  keypoints:\n    - keyword: 순차 계산\n"
+                    "      category: 계산 순서\n      claims: [한 step씩 차례로 계산해서 병렬화가 어렵다.]\n",
+          "team.keypoints.yaml")
+    card = load_bank(KNOWLEDGE, [path], include_bundled=False).get(rnn)
+    sequential = card.keypoints[1]
+    assert sequential.category == "계산 순서" and "병렬화가 어렵다" in sequential.claims[-1]
+    assert sequential.source == "automatic"  # no reviewed terms: still weighed as learned words
+    assert card.topic == "순환-신경망"
+
+
+@pytest.mark.parametrize("curation, line, reason", [
+    ("no-such-card:\n  - keyword: x\n", 1, "unknown card id 'no-such-card'"),
+    ("{rnn}:\n  - keyword: 순차계산\n", 2, "'순차계산' is not a keyword of the card"),
+    ("{rnn}:\n  - keyword: 순차 계산\n    claims: 한 문장\n", 3, "claims must be a list of strings"),
+    ("{rnn}:\n  - keyword: 순차 계산\n    named: yes please\n", 3, "named must be true or false"),
+    ("{rnn}:\n  - keyword: 순차 계산\n    colour: red\n", 3, "unknown field 'colour'"),
+    ("{rnn}:\n  - keyword: [unclosed\n", 3, "invalid YAML"),
+])
+def test_bad_curation_files_name_file_and_line(tmp_path, curation, line, reason):
+    path = write(tmp_path, TEAM_BANK, "team.md")
+    rnn = card_id_of(path, "RNN의 약점은?")
+    extra = write(tmp_path, curation.replace("{rnn}", rnn), "extra.yaml")
+    with pytest.raises(BankError) as err:
+        load_bank(KNOWLEDGE, [path], include_bundled=False, curation_files=[extra])
+    assert str(err.value).startswith(f"{extra}:{line}: "), str(err.value)
+    assert reason in str(err.value)

@@ -78,3 +78,20 @@ def test_the_dev_set_meets_the_grader_targets(cli, indexed_home):
     assert report["covered"]["f1"] >= 0.85
     assert report["spearman_score_vs_grade"] >= 0.70
     assert report["qwk_grade"] >= 0.70
+
+
+def test_an_uncurated_team_bank_grades_meaningfully(cli, tmp_path):
+    """The dev team bank (tests/data/team_dev_bank.md, no curation file) on its labelled set. The
+    issue's targets (precision 0.85, F1 0.80, Spearman 0.65, QWK 0.60) are not met yet; these floors
+    sit just under what the grader measures today (README, "Your own bank"), so a change that loses
+    accuracy on a bank nobody curated fails here."""
+    data = Path(__file__).resolve().parent / "data"
+    result = cli("--bank", str(data / "team_dev_bank.md"), "--no-bundled", "eval", str(data / "team_dev.jsonl"),
+                 "--json", env={"INTERVIEWER_HOME": str(tmp_path / "home")}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["answers"] >= 100
+    assert report["covered"]["precision"] >= 0.74
+    assert report["covered"]["f1"] >= 0.67
+    assert report["spearman_score_vs_grade"] >= 0.38
+    assert report["qwk_grade"] >= 0.38

@@ -206,3 +206,59 @@ def test_cli_batch_grades_good_lines_and_names_bad_ones(cli, indexed_home, tmp_p
     assert [line.get("card_id") or line["line"] for line in lines] == ["dropout", 2, 3, "gd-loss-increase"]
     assert f"{batch}:2:" in lines[1]["error"] and f"{batch}:3:" in lines[2]["error"]
     assert lines[3]["grade"] == 0
+
+
+# --- a team's own bank with no curation: key points learned from the bank ------------------------------
+
+@pytest.fixture(scope="module")
+def team_rt(tmp_path_factory):
+    """The labelled dev team bank (tests/data/team_dev_bank.md), alone and uncurated, indexed once."""
+    from interviewer.runtime import Runtime
+    from interviewer.settings import Settings
+    from tests.conftest import DATA
+
+    home = tmp_path_factory.mktemp("team") / "home"
+    settings = Settings.from_env({"INTERVIEWER_HOME": str(home)}).with_(
+        extra_banks=(DATA / "team_dev_bank.md",), include_bundled=False)
+    rt = Runtime(settings)
+    rt.store.ingest(rt.bank, rt.glossary)
+    return rt
+
+
+def team_card(rt, title_start: str):
+    return next(c for c in rt.bank.cards if c.title.startswith(title_start))
+
+
+def test_uncurated_bank_grades_a_good_answer_with_literal_evidence(team_rt):
+    card = team_card(team_rt, "Beam search란")
+    assert all(kp.source == "automatic" for kp in card.keypoints)
+    answer = ("greedy는 매 단계 가장 확률 높은 토큰 하나만 골라서 전체 문장으로 보면 더 좋은 시퀀스를 놓칠 수 있어요. "
+              "beam search는 매 step 누적 확률 상위 k개 후보를 계속 유지하면서 확장합니다.")
+    result = team_rt.grader.grade(card, answer)
+    assert set(verdicts(result).values()) == {"covered"}, verdicts(result)
+    assert result.score == 100 and result.grade >= 3
+    assert all(kp.evidence and kp.evidence in answer for kp in result.keypoints)
+
+
+def test_uncurated_bank_gives_no_credit_off_topic_or_for_names_alone(team_rt):
+    card = team_card(team_rt, "Transformer에서 Batch Normalization")
+    off_topic = team_rt.grader.grade(card, "learning rate를 너무 크게 잡으면 loss가 발산합니다.")
+    assert "covered" not in verdicts(off_topic).values() and off_topic.score == 0
+    expansion = team_rt.grader.grade(card, "LN은 Layer Normalization의 줄임말입니다.")
+    assert verdicts(expansion)["Layer Normalization"] != "covered"
+    listed = team_rt.grader.grade(card, "Layer Normalization, 배치 독립, padding, Pre-LN, warmup")
+    assert "covered" not in verdicts(listed).values() and listed.grade <= 1
+
+
+def test_uncurated_bank_a_clause_that_gives_up_is_no_evidence(team_rt):
+    card = team_card(team_rt, "Beam search란")
+    result = team_rt.grader.grade(card, "beam search는… 잘 모르겠어요.")
+    assert verdicts(result)["Beam search"] != "covered"
+
+
+def test_uncurated_keyword_found_nowhere_is_anchored_by_meaning(team_rt):
+    card = team_card(team_rt, "Transformer에서 positional encoding")
+    unanchored = [kp for kp in card.keypoints if not kp.anchored]
+    assert unanchored, "the fixture bank has a keyword whose words its answer never uses"
+    models = team_rt.grader._keypoint_models(card)
+    assert all(len(m.claims) >= 2 for m in models if not m.keypoint.anchored)
