@@ -24,12 +24,14 @@ from synth_bank import write_bank
 
 from interviewer.bank import split_sentences
 
-DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "grading_dev.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+DEV_SET = DATA / "grading_dev.jsonl"
+TEAM_BANK, TEAM_SET = DATA / "team_dev_bank.md", DATA / "team_dev.jsonl"  # a team's own bank, no curation
 LONG_ANSWER_BYTES = 100_000
 
 
-def dev_answers() -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+def dev_answers(path: Path = DEV_SET) -> list[tuple[str, str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [(row["card_id"], row["answer"]) for row in rows]
 
 
@@ -71,6 +73,20 @@ def grade_dev_set(home: Path) -> dict:
     return figures
 
 
+def grade_team_bank(home: Path) -> dict:
+    """Per answer on a bank with no curation: every key point is learned from the bank."""
+    answers = dev_answers(TEAM_SET)
+    rt = runtime_for(home, TEAM_BANK)
+    rt.store.ingest(rt.bank, rt.glossary)
+    timed(lambda: rt.grader.grade(rt.bank.get(answers[0][0]), answers[0][1]))
+    per_answer = [timed(lambda c=card_id, a=answer: rt.grader.grade(rt.bank.get(c), a)) for card_id, answer in answers]
+    figures = {"answers": len(per_answer), "mean_ms": 1000 * statistics.mean(per_answer),
+               "p95_ms": 1000 * percentile(per_answer, 0.95)}
+    print(f"per answer, a team's own bank without curation ({figures['answers']} answers):  "
+          f"mean {figures['mean_ms']:.1f} ms, p95 {figures['p95_ms']:.1f} ms", flush=True)
+    return figures
+
+
 def grade_synthetic(home: Path, bank: Path, answers: int, seed: int = 5) -> dict:
     """Per-answer time on a big bank, each answer to a card not graded before in the process."""
     rt = runtime_for(home, bank)
@@ -97,6 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         grade_dev_set(root / "home-bundled")
+        grade_team_bank(root / "home-team")
         if args.cards:
             grade_synthetic(root / "home-synth", write_bank(root / "bank.md", args.cards), args.answers)
 
