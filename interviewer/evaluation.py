@@ -15,9 +15,9 @@ from pathlib import Path
 
 from interviewer.errors import UserError
 from interviewer.models import Grade
+from interviewer.verdicts import VERDICTS
 
 LABELS = ("covered", "missing", "contradicted")
-VERDICTS = ("covered", "partial", "missing", "contradicted")
 
 
 @dataclass

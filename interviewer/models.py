@@ -11,8 +11,9 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interviewer.verdicts import Verdict
+
 CardKind = Literal["main", "follow_up", "practice"]
-Verdict = Literal["covered", "partial", "missing", "contradicted"]
 
 
 class Model(BaseModel):
