@@ -81,7 +81,7 @@ def check_llm(rt: Runtime) -> Check:
 
     config = LLMConfig.from_settings(settings)
     where = config.base_url or "api.openai.com"
-    details = {"backend": config.backend, "model": config.model, "base_url": config.base_url,
+    details: dict[str, object] = {"backend": config.backend, "model": config.model, "base_url": config.base_url,
                "tools": config.tools, "judge": config.judge}
     client = LLMClient(build_chat_model(config), VoiceStats(), timeout=config.timeout)
     started = time.perf_counter()
