@@ -24,9 +24,19 @@ import numpy as np
 from interviewer.bank import Bank
 from interviewer.errors import UserError
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.store import KEYPOINTS, Store
-from interviewer.text import (Glossary, Segment, addresses_the_grader, analyze_pieces, normalize, says_dont_know, segment_answer,
-                              sentence_pieces, squash)
+from interviewer.store import KEYPOINTS, Store, keypoint_texts
+from interviewer.text import (
+    Glossary,
+    Segment,
+    addresses_the_grader,
+    analyze_pieces,
+    normalize,
+    says_dont_know,
+    segment_answer,
+    sentence_pieces,
+    squash,
+)
+from interviewer.verdicts import VERDICT_CREDIT
 
 MAX_ANSWER_BYTES = 100_000
 MAX_EMBEDDED_CLAUSES = 32  # sentences that share words with a key point, analysed and embedded
@@ -44,7 +54,6 @@ CONTRADICTION_LEAD = 0.02  # nearer a curated wrong claim than the right ones by
 RELEVANT_MARGIN = 0.0      # a clause at least this much nearer the card than others is on-topic
 RELEVANT_FLOOR = 0.85      # ...and at least this close to one of its claims
 
-VERDICT_CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0, "contradicted": 0.0}
 SHORT_ASCII = re.compile(r"^[a-z0-9]{1,3}$")
 # Words that turn a statement around ("오히려 심해진다", "makes it worse"). e5 barely separates a claim
 # from its reversal, so a clause that matches a key point's words is only judged by its nearest
@@ -119,7 +128,6 @@ class Grader:
         self.store = store
         self._models: dict[str, list[KeyPointModel]] = {}
         self._lock = threading.Lock()
-        self._indexed = False
 
     # --- public -------------------------------------------------------------------------
 
@@ -151,14 +159,15 @@ class Grader:
                 self._models[card.id] = self._build_models(card)
             return self._models[card.id]
 
-    def _ensure_index(self) -> None:
-        if not self._indexed:
-            self.store.ingest(self.bank, self.glossary)
-            self._indexed = True
-
     def _build_models(self, card: Card) -> list[KeyPointModel]:
-        self._ensure_index()
         rows = self.store.keypoint_embeddings(card.id)
+        # The grader only reads the index (`ingest`, `chat` and `serve` write it): texts that differ
+        # from the bank's would grade against another curation.
+        indexed = {(meta["kp_index"], meta["keyword"], meta["role"], text) for meta, text, _ in rows}
+        wanted = {(index, kp.keyword, role, text) for index, kp in enumerate(card.keypoints)
+                  for role, text in keypoint_texts(kp, self.glossary)}
+        if indexed != wanted:
+            raise UserError("the index is missing or out of date: run `interviewer ingest`")
         models = []
         for index, kp in enumerate(card.keypoints):
             mine = [(meta["role"], np.asarray(emb, dtype=np.float32)) for meta, _, emb in rows
