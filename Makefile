@@ -15,12 +15,13 @@ run: $(RUN_STAMP)
 	$(BIN)/interviewer ingest
 	$(BIN)/interviewer serve
 
-test: $(TEST_STAMP) system-deps
-	$(BIN)/ruff check interviewer tests bench
+test: lint system-deps
 	bash scripts/offline-pytest.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff (with the import order) and mypy over the package (settings in pyproject.toml).
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check interviewer tests bench
+	$(BIN)/mypy
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py
