@@ -146,7 +146,6 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
     from interviewer.report import to_markdown
     from interviewer.sessions import Sessions
 
-    rt.build_index()  # before the first question: the grader only reads the index
     sessions = Sessions(rt)
     if args.resume:
         interview, step = sessions.resume(args.resume, CHAT_CLIENT)
@@ -157,6 +156,7 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
                           review=not args.no_review, client=CHAT_CLIENT)
         interview, step = sessions.start(options)
         print(say(step))
+    rt.build_index()  # before the first answer is graded: the grader only reads the index
     interactive = sys.stdin.isatty()
     if interactive:
         print(CHAT_HELP)
