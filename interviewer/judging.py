@@ -35,9 +35,6 @@ class JudgedGrader:
         self.grader = grader
         self.voice = voice
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.grader, name)
-
     def grade(self, card: Card, answer: str) -> Grade:
         from interviewer.text import segment_answer
 
