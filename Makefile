@@ -15,8 +15,8 @@ PYTEST_ARGS ?=
 
 .PHONY: run test lint bench system-deps clean
 
+# serve indexes the bank (only what changed) and loads the models before it listens.
 run: $(RUN_STAMP)
-	$(BIN)/interviewer ingest
 	$(BIN)/interviewer serve
 
 test: lint system-deps
