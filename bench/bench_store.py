@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from common import percentile, runtime_for

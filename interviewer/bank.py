@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +20,7 @@ import yaml
 from interviewer.curation import CardCuration, curation_beside, read_curation
 from interviewer.errors import BankError, UserError
 from interviewer.keypoints import automatic_keypoint, reference_units
-from interviewer.models import Card, KeyPoint
+from interviewer.models import Card, CardKind, KeyPoint
 from interviewer.text import Glossary
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
@@ -182,6 +183,7 @@ class _Parser:
             return
         top: _Section | None = None
         for lineno, m in items:
+            assert m is not None  # every item matched BULLET (checked just above)
             nested = bool(m.group(1))
             practice = _Section(title=m.group(2).strip(), level=4, line=lineno, path=self.path)
             practice.practice_parent = top if nested else None
@@ -227,7 +229,7 @@ class Curation:
     bundled_path: str = ""
 
     @classmethod
-    def load(cls, knowledge: Path, files: list[Path] = ()) -> Curation:
+    def load(cls, knowledge: Path, files: Sequence[Path] = ()) -> Curation:
         meta = _read_yaml(knowledge / "cards.yaml")
         curation = cls(cards=meta.get("cards") or {}, topics=meta.get("topics") or {},
                        keypoints=_read_yaml(knowledge / "keypoints.yaml"),
@@ -312,7 +314,7 @@ def _keypoint(keyword: str, curated: bool, entry: dict, automatic: KeyPoint | No
 
 def build_keypoints(card: Card, curated: list[dict], path: str, glossary: Glossary) -> list[KeyPoint]:
     """Every seed keyword of the card (curated or automatic), then the curated additions."""
-    by_keyword = {entry.get("keyword"): entry for entry in curated}
+    by_keyword: dict[str, dict] = {str(entry.get("keyword")): entry for entry in curated}
     units = reference_units(card)
     points = []
     for keyword in card.keywords:
@@ -384,7 +386,7 @@ def build_cards(sections: list[_Section], curation: Curation, knowledge: Path, g
         ids[id(s)] = card_id
         parent = s.parent or s.practice_parent
         parent_id = ids[id(parent)] if parent else None
-        kind = "practice" if s.level == 4 else ("follow_up" if s.level == 3 else "main")
+        kind: CardKind = "practice" if s.level == 4 else ("follow_up" if s.level == 3 else "main")
         inherited = "practice" if kind == "practice" else topics.get(parent_id or "", DEFAULT_TOPIC)
         own = curation.card_topics.get(card_id) or s.topic
         if own and not meta.get("topic"):

@@ -11,12 +11,18 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, NoReturn
 
 from interviewer import __version__
 from interviewer.errors import UserError
-from interviewer.models import to_json
+from interviewer.llm.config import BACKENDS
+from interviewer.models import Grade, to_json
+from interviewer.planning import DEFAULT_MAX_FOLLOW_UPS, DEFAULT_QUESTIONS, FEEDBACK_MODES, MAX_QUESTIONS
+from interviewer.report import FORMATS
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
+from interviewer.steps import Step
+from interviewer.verdicts import VERDICT_MARKS
 from interviewer.voice import drafting
 
 Command = Callable[[argparse.Namespace, Runtime], int]
@@ -26,7 +32,7 @@ COMMANDS: dict[str, Command] = {}
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr and exit status 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -37,7 +43,7 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
-def print_json(data) -> None:
+def print_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -56,8 +62,7 @@ def cmd_cards(args: argparse.Namespace, rt: Runtime) -> int:
 
 @command("ingest")
 def cmd_ingest(args: argparse.Namespace, rt: Runtime) -> int:
-    result = rt.store.ingest(rt.bank, rt.glossary, rebuild=args.rebuild)
-    print(result.summary())
+    print(rt.build_index(rebuild=args.rebuild).summary())
     return 0
 
 
@@ -91,6 +96,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+CHAT_CLIENT = "chat"  # the terminal's sessions belong to the local user
 CHAT_HELP = ("명령: /hint(/힌트) /skip(/건너뛰기) /모르겠습니다 /quit(/종료) /demo(/예시: 방금 채점한 질문의 예시 실행) "
              "/numpy 코드(한 줄, 문장은 ;로 구분) — 그 밖의 입력은 답변입니다.")
 
@@ -98,7 +104,7 @@ CHAT_HELP = ("명령: /hint(/힌트) /skip(/건너뛰기) /모르겠습니다 /q
 class DraftLine:
     """The LLM's reply while it streams, on one terminal line; the final message replaces it."""
 
-    def __init__(self, out):
+    def __init__(self, out: IO[str]):
         self.out = out
 
     def __call__(self, draft: str) -> None:
@@ -135,18 +141,22 @@ def terminal_drafts(run: Command) -> Command:
 @terminal_drafts
 def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
     """The interview in the terminal; with piped input, one answer (or /command) per line."""
-    from interviewer.interview import Deps, Interview, Options
+    from interviewer.planning import Options
+    from interviewer.presenter import say
+    from interviewer.report import to_markdown
+    from interviewer.sessions import Sessions
 
-    deps = Deps.from_runtime(rt)
+    sessions = Sessions(rt)
     if args.resume:
-        interview = Interview.resume(deps, args.resume)
-        print(interview.resume_reply().message if not interview.finished else interview.report()[0])
+        interview, step = sessions.resume(args.resume, CHAT_CLIENT)
+        print(to_markdown(interview.report()) if interview.finished else say(step))
     else:
         options = Options(n_questions=args.questions, topics=args.topics or "", seed=args.seed,
                           feedback_mode=args.feedback, max_follow_ups=args.follow_ups,
-                          review=not args.no_review, client="chat")
-        interview, reply = Interview.start(deps, options)
-        print(reply.message)
+                          review=not args.no_review, client=CHAT_CLIENT)
+        interview, step = sessions.start(options)
+        print(say(step))
+    rt.build_index()  # before the first answer is graded: the grader only reads the index
     interactive = sys.stdin.isatty()
     if interactive:
         print(CHAT_HELP)
@@ -160,19 +170,19 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
             if line.strip() == "/help":
                 print(CHAT_HELP)
                 continue
-            reply = interview.message(line)
-            print(f"\n{reply.message}\n{saved_figures(reply, rt)}", flush=True)
+            step = sessions.act(interview.session.id, "message", line)
+            print(f"\n{say(step)}\n{saved_figures(step, rt)}", flush=True)
     finally:
         print(f"session: {interview.session.id}", flush=True)
     return 0
 
 
-def saved_figures(reply, rt: Runtime) -> str:
+def saved_figures(step: Step, rt: Runtime) -> str:
     """A terminal shows no images: a sandbox run's figures go to INTERVIEWER_HOME/figures/."""
-    if reply.run is None or not reply.run.figures:
+    if step.run is None or not step.run.figures:
         return ""
-    prefix = f"{reply.session_id}-{datetime.now(UTC):%H%M%S%f}"
-    paths = reply.run.save_figures(rt.settings.home / "figures", prefix)
+    prefix = f"{step.session_id}-{datetime.now(UTC):%H%M%S%f}"
+    paths = step.run.save_figures(rt.settings.home / "figures", prefix)
     return "".join(f"그림 저장: {path}\n" for path in paths)
 
 
@@ -204,21 +214,21 @@ def cmd_report(args: argparse.Namespace, rt: Runtime) -> int:
 @command("history")
 def cmd_history(args: argparse.Namespace, rt: Runtime) -> int:
     """Past sessions with their scores, and the weakest key points of the local user."""
+    from interviewer.presenter import keyword_rows, session_rows
     from interviewer.progress import history_data
+    from interviewer.sessions import Sessions
 
-    data = history_data(rt.history, learner="")
     if args.json:
-        print_json(data)
+        print_json(history_data(rt.history, learner=""))
         return 0
-    for s in data["sessions"]:
-        score = "-" if s["average_score"] is None else f"{s['average_score']}점"
-        state = "완료" if s["finished"] else "미완료"
-        print(f"{s['id']}  {s['started_at'][:16].replace('T', ' ')}  {state}  "
-              f"질문 {s['questions']}개  평균 {score}")
-    if data["weakest_keywords"]:
+    past = Sessions(rt).history(CHAT_CLIENT)
+    for row in session_rows(past.sessions):
+        score = "-" if row.average_score is None else f"{row.average_score}점"
+        print(f"{row.id}  {row.started}  {row.state}  질문 {row.questions}개  평균 {score}")
+    if past.keywords:
         print("\n약한 키워드 (맞힌 횟수/출제 횟수, 다음 복습):")
-    for k in data["weakest_keywords"]:
-        print(f"  {k['keyword']}  [{k['card_id']}]  {k['covered']}/{k['asked']}  {k['due_at'][:10]}")
+    for k in keyword_rows(past.keywords):
+        print(f"  {k.keyword}  [{k.card_id}]  {k.record}  {k.due}")
     return 0
 
 
@@ -265,13 +275,22 @@ def cmd_grade(args: argparse.Namespace, rt: Runtime) -> int:
         return _grade_batch(args.batch, rt, as_json=args.json)
     if args.card is None or args.answer is None:
         raise UserError("grade needs --card ID --answer TEXT (or --answer - for stdin), or --batch FILE")
+    card = rt.bank.get(args.card)
     answer = sys.stdin.read() if args.answer == "-" else args.answer
-    grade = graded(rt, args.card, answer)
+    ready_to_grade(rt)
+    grade = graded(rt, card.id, answer)
     print(to_json(grade, indent=2) if args.json else format_grade(grade))
     return 0
 
 
-def graded(rt: Runtime, card_id: str, answer: str):
+def ready_to_grade(rt: Runtime) -> None:
+    """The grader as configured (a judge without an LLM fails here, before any work), over an index
+    that is built or brought up to date first: the grader itself only reads it."""
+    rt.grader  # noqa: B018 -- building it checks the configuration
+    rt.build_index()
+
+
+def graded(rt: Runtime, card_id: str, answer: str) -> Grade:
     """The grade; when an LLM judge's call failed (the grader's verdict stands), a note on stderr."""
     grade = rt.grader.grade(rt.bank.get(card_id), answer)
     for notice in rt.voice.stats.drain_notices():
@@ -284,6 +303,7 @@ def _grade_batch(path: Path, rt: Runtime, as_json: bool) -> int:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    ready_to_grade(rt)
     failures = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -303,13 +323,12 @@ def _grade_batch(path: Path, rt: Runtime, as_json: bool) -> int:
     return 2 if failures else 0
 
 
-def format_grade(grade) -> str:
-    marks = {"covered": "✓", "partial": "△", "missing": "✗", "contradicted": "✗!"}
+def format_grade(grade: Grade) -> str:
     lines = [f"{grade.card_id}: {grade.score}점 (등급 {grade.grade}/4)"]
     for kp in grade.keypoints:
         evidence = f" — “{kp.evidence}”" if kp.evidence else ""
         extra = " (보충)" if kp.curated else ""
-        lines.append(f"  {marks[kp.verdict]} {kp.keyword}{extra}: {kp.verdict}{evidence}")
+        lines.append(f"  {VERDICT_MARKS[kp.verdict]} {kp.keyword}{extra}: {kp.verdict}{evidence}")
     lines += [f"  ※ {notice}" for notice in grade.notices]
     return "\n".join(lines)
 
@@ -318,8 +337,9 @@ def format_grade(grade) -> str:
 def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
     from interviewer.evaluation import Outcome, evaluate, format_report, read_examples
 
-    outcomes = [Outcome(ex, rt.grader.grade(rt.bank.get(ex.card_id), ex.answer))
-                for ex in read_examples(args.file)]
+    examples = read_examples(args.file)
+    ready_to_grade(rt)
+    outcomes = [Outcome(ex, rt.grader.grade(rt.bank.get(ex.card_id), ex.answer)) for ex in examples]
     report = evaluate(outcomes, worst=args.worst)
     if args.json:
         print_json(report.as_dict())
@@ -341,8 +361,12 @@ def cmd_curate(args: argparse.Namespace, rt: Runtime) -> int:
     enrich = None
     if rt.settings.llm != "none":
         from interviewer.drafts import LLMEnricher
+        from interviewer.llm import LLMClient, LLMConfig, build_chat_model
+        from interviewer.voice import VoiceStats
 
-        enrich = LLMEnricher(rt.voice.client)
+        config = LLMConfig.from_settings(rt.settings)
+        enrich = LLMEnricher(LLMClient(build_chat_model(config), VoiceStats(config.backend, config.model),
+                                       timeout=config.timeout))
     own = {str(path) for path in rt.settings.extra_banks}
     cards = [c for c in rt.bank.cards if not own or c.source.rsplit(":", 1)[0] in own]
     summary = DraftSummary()
@@ -428,21 +452,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
 
     p = sub.add_parser("chat", help="the interview in the terminal (piped input: one answer per line)")
-    p.add_argument("--questions", type=int, default=3, metavar="N", help="main questions (default 3)")
+    p.add_argument("--questions", type=int, default=DEFAULT_QUESTIONS, metavar="N",
+                   help=f"main questions, 1 to {MAX_QUESTIONS} (default {DEFAULT_QUESTIONS})")
     p.add_argument("--seed", type=int, help="fix the random choices")
     p.add_argument("--topics", default="", help="comma-separated topic tags or card ids (default: all)")
-    p.add_argument("--feedback", choices=["immediate", "end"], default="immediate",
+    p.add_argument("--feedback", choices=FEEDBACK_MODES, default=FEEDBACK_MODES[0],
                    help="feedback after each answer, or all at the end (실전 모드)")
     p.add_argument("--resume", metavar="SESSION_ID", help="continue an unfinished interview")
-    p.add_argument("--follow-ups", type=int, default=2, metavar="N",
-                   help="follow-up questions per main question at most (default 2)")
+    p.add_argument("--follow-ups", type=int, default=DEFAULT_MAX_FOLLOW_UPS, metavar="N",
+                   help=f"follow-up questions per main question at most (default {DEFAULT_MAX_FOLLOW_UPS})")
     p.add_argument("--no-review", action="store_true",
                    help="do not start with the questions whose key points are due for review")
     add_llm_flags(p)
 
     p = sub.add_parser("report", help="a session's keyword feedback report")
     p.add_argument("session_id", metavar="SESSION_ID")
-    p.add_argument("--format", choices=["md", "html", "json"], default="md")
+    p.add_argument("--format", choices=list(FORMATS), default="md")
     p.add_argument("--out", type=Path, metavar="PATH", help="write to this file instead of stdout")
 
     p = sub.add_parser("history", help="past sessions with scores, and the weakest key points")
@@ -466,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_llm_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--llm", choices=["none", "openai", "local"],
+    p.add_argument("--llm", choices=BACKENDS,
                    help="LLM backend (default: INTERVIEWER_LLM, else openai with OPENAI_API_KEY, else none)")
     p.add_argument("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:11434/v1 "
                    "(alone it means --llm local; env OPENAI_BASE_URL)")
@@ -476,12 +501,8 @@ def add_llm_flags(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
-    settings = settings.with_(llm=getattr(args, "llm", None), llm_base_url=getattr(args, "base_url", None),
-                              llm_model=getattr(args, "model", None),
-                              llm_judge=getattr(args, "llm_judge", None))
-    if getattr(args, "base_url", None) and getattr(args, "llm", None) is None and settings.llm == "none":
-        settings = settings.with_(llm="local")  # a server URL given on its own means: use that server
+    settings = Settings.from_env().with_llm(backend=getattr(args, "llm", None), base_url=getattr(args, "base_url", None),
+                                            model=getattr(args, "model", None), judge=getattr(args, "llm_judge", None))
     if args.bank:
         settings = settings.with_(extra_banks=tuple(args.bank), include_bundled=not args.no_bundled)
     if args.curation:

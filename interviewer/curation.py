@@ -89,7 +89,7 @@ def _card(where: str, key: yaml.Node, value: yaml.Node) -> CardCuration:
     if not isinstance(card_id, str) or not card_id:
         raise BankError(where, _line(key), "a card id must be a non-empty string")
     card = CardCuration(card_id, where, _line(key))
-    entries = value
+    entries: yaml.Node | None = value
     if isinstance(value, yaml.MappingNode):
         entries = None
         for k, v in value.value:

@@ -77,7 +77,7 @@ def check_index(rt: Runtime) -> Check:
     counts = {name: rt.store.count(name) if name in existing else 0 for name in (QUESTIONS, KEYPOINTS)}
     summary = ", ".join(f"{name} {n}개" for name, n in counts.items()) + f" ({where})"
     if not all(counts.values()):
-        summary += " — 비어 있음: `interviewer ingest` (첫 채점 때도 자동으로 만듭니다)"
+        summary += " — 비어 있음: `interviewer ingest` (chat, serve, grade, eval도 시작할 때 만듭니다)"
     return Check("index", True, summary, {"collections": counts, "location": where})
 
 
@@ -101,7 +101,7 @@ def check_llm(rt: Runtime) -> Check:
 
     config = LLMConfig.from_settings(settings)
     where = config.base_url or "api.openai.com"
-    details = {"backend": config.backend, "model": config.model, "base_url": config.base_url,
+    details: dict[str, object] = {"backend": config.backend, "model": config.model, "base_url": config.base_url,
                "tools": config.tools, "judge": config.judge}
     client = LLMClient(build_chat_model(config), VoiceStats(), timeout=config.timeout)
     started = time.perf_counter()

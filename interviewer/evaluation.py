@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from interviewer.errors import UserError
 from interviewer.models import Grade
+from interviewer.verdicts import VERDICTS
 
 LABELS = ("covered", "missing", "contradicted")
-VERDICTS = ("covered", "partial", "missing", "contradicted")
 
 
 @dataclass
@@ -118,8 +119,8 @@ def read_examples(path: Path) -> list[Example]:
 
 
 def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
-    covered, by_kind = Counts(), defaultdict(Counts)
-    confusion = {label: Counter() for label in LABELS}
+    covered, by_kind = Counts(), defaultdict[str, Counts](Counts)
+    confusion: dict[str, Counter[str]] = {label: Counter() for label in LABELS}
     contradicted_total = contradicted_found = 0
     misses = []
     for outcome in outcomes:
@@ -154,7 +155,7 @@ def _miss(outcome: Outcome, keyword: str, human: str, verdict: str) -> dict:
             "evidence": kp.evidence if kp else None, "answer": outcome.example.answer[:160]}
 
 
-def _ranks(values: list[float]) -> list[float]:
+def _ranks(values: Sequence[float]) -> list[float]:
     order = sorted(range(len(values)), key=lambda i: values[i])
     ranks = [0.0] * len(values)
     i = 0
@@ -168,7 +169,7 @@ def _ranks(values: list[float]) -> list[float]:
     return ranks
 
 
-def spearman(a: list[float], b: list[float]) -> float:
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     """Spearman's rho with average ranks for ties (Pearson correlation of the ranks)."""
     if len(a) < 2:
         return 0.0

@@ -27,9 +27,19 @@ from interviewer.bank import Bank
 from interviewer.errors import UserError
 from interviewer.keypoints import content_words, reference_units
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.store import KEYPOINTS, Store
-from interviewer.text import (Glossary, Segment, addresses_the_grader, analyze_pieces, normalize, says_dont_know, segment_answer,
-                              sentence_pieces, squash)
+from interviewer.store import KEYPOINTS, Store, keypoint_texts
+from interviewer.text import (
+    Glossary,
+    Segment,
+    addresses_the_grader,
+    analyze_pieces,
+    normalize,
+    says_dont_know,
+    segment_answer,
+    sentence_pieces,
+    squash,
+)
+from interviewer.verdicts import VERDICT_CREDIT, Verdict
 
 MAX_ANSWER_BYTES = 100_000
 MAX_EMBEDDED_CLAUSES = 32  # sentences that share words with a key point, analysed and embedded
@@ -75,8 +85,6 @@ CURATED = Thresholds(LEXICAL_MARGIN, SEMANTIC_MARGIN, SEMANTIC_FLOOR, PARTIAL_MA
 # read without curation and on tests/data/team_dev.jsonl.
 LEARNED = Thresholds(lexical_margin=-0.02, semantic_margin=0.04, semantic_floor=0.0, partial_margin=0.015,
                      lexical_share=0.1, semantic_words=False)
-
-VERDICT_CREDIT = {"covered": 1.0, "partial": 0.5, "missing": 0.0, "contradicted": 0.0}
 SHORT_ASCII = re.compile(r"^[a-z0-9]{1,3}$")
 # Words that turn a statement around ("오히려 심해진다", "makes it worse"). e5 barely separates a claim
 # from its reversal, so a clause that matches a key point's words is only judged by its nearest
@@ -178,7 +186,6 @@ class Grader:
         self.store = store
         self._models: dict[str, list[KeyPointModel]] = {}
         self._lock = threading.Lock()
-        self._indexed = False
         self._df: Counter | None = None
 
     # --- public -------------------------------------------------------------------------
@@ -211,14 +218,15 @@ class Grader:
                 self._models[card.id] = self._build_models(card)
             return self._models[card.id]
 
-    def _ensure_index(self) -> None:
-        if not self._indexed:
-            self.store.ingest(self.bank, self.glossary)
-            self._indexed = True
-
     def _build_models(self, card: Card) -> list[KeyPointModel]:
-        self._ensure_index()
         rows = self.store.keypoint_embeddings(card.id)
+        # The grader only reads the index (`ingest`, `chat` and `serve` write it): texts that differ
+        # from the bank's would grade against another curation.
+        indexed = {(meta["kp_index"], meta["keyword"], meta["role"], text) for meta, text, _ in rows}
+        wanted = {(index, kp.keyword, role, text) for index, kp in enumerate(card.keypoints)
+                  for role, text in keypoint_texts(kp, self.glossary)}
+        if indexed != wanted:
+            raise UserError("the index is missing or out of date: run `interviewer ingest`")
         models = []
         for index, kp in enumerate(card.keypoints):
             mine = [(meta["role"], np.asarray(emb, dtype=np.float32)) for meta, _, emb in rows
@@ -405,7 +413,7 @@ def claims_are_negated(kp: KeyPoint) -> bool:
 def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: bool = True,
            thresholds: Thresholds = CURATED) -> KeyPointResult:
     """The verdict for one key point from the evidence of every clause."""
-    def result(verdict: str, ev: ClauseEvidence | None, method: str) -> KeyPointResult:
+    def result(verdict: Verdict, ev: ClauseEvidence | None, method: str) -> KeyPointResult:
         return KeyPointResult(keyword=kp.keyword, verdict=verdict, evidence=ev.segment.text if ev else None,
                               similarity=round(ev.similarity, 4) if ev else None, method=method,
                               curated=kp.curated)

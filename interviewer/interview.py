@@ -1,9 +1,11 @@
-"""The interview as an explicit state machine, free of any UI.
+"""The interview as an explicit state machine, free of any UI and of any text of its own.
 
-One method per event — `start`, `answer`, `hint`, `skip`, `dont_know`, `finish`, `resume` — driven the
-same way by the Gradio app, the terminal chat and the tests. The state is the session row and its
-turns in the history store: every question is written when asked and every answer with its grade when
-given, so `resume` rebuilds an interview from SQLite alone and a killed process loses nothing.
+One method per event — `start`, `answer`, `hint`, `skip`, `dont_know`, `run_code`, `run_demo`,
+`finish`, `resume` — driven the same way by the Gradio app, the terminal chat and the tests. Each
+returns a `Step` (`interviewer.steps`): what happened, as data, which `interviewer.presenter` words.
+The state is the session row and its turns in the history store: every question is written when
+asked and every answer with its grade when given, so `resume` rebuilds an interview from SQLite
+alone and a killed process loses nothing.
 
 Flow per main question: ask → grade → decide. A follow-up is the card's own `###` child when the
 answer touched its subject or was good enough to go deeper; otherwise a probe aims at a missed key
@@ -14,56 +16,39 @@ cards whose key points are due again (`interviewer.progress`), and every graded 
 
 from __future__ import annotations
 
-import functools
 import random
 import re
 import secrets
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from functools import wraps
+from typing import TYPE_CHECKING, Protocol
 
-from interviewer import progress
+from interviewer import planning, progress, steps
 from interviewer.bank import Bank
-from interviewer.errors import UserError
+from interviewer.commands import DONT_KNOW, chat_command, is_dont_know
 from interviewer.grading import Tally
-from interviewer.history import History, SessionRecord, Turn, now
+from interviewer.history import History, SessionRecord, Turn, Tx, now
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.report import build_report, code_block, format_feedback, to_markdown
-from interviewer.sandbox import Demo, Demos, SandboxResult, run_program
-from interviewer.text import squash
+from interviewer.planning import Options
+from interviewer.report import Report, build_report
+from interviewer.sandbox import Demo, Demos, run_program
+from interviewer.text import Glossary, squash
+from interviewer.verdicts import VERDICT_RANK
 from interviewer.voice import TemplateVoice, VoiceStats, counting
 
+if TYPE_CHECKING:
+    from interviewer.runtime import Runtime
+
 MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice; documented in the README
-DEFAULT_MAX_FOLLOW_UPS = 2
 DEEPER_SCORE = 60  # an answer at least this good earns a deeper follow-up rather than a probe
-FEEDBACK_MODES = ("immediate", "end")
-DONT_KNOW = "모르겠습니다"
-DONT_KNOW_SAYINGS = {"모르겠습니다", "모르겠어요", "잘모르겠습니다", "잘모르겠어요", "모름", "몰라요",
-                     "idontknow", "idon'tknow", "idk", "dontknow"}
-
-NO_INTERVIEW = "진행 중인 면접이 없습니다. 먼저 주제와 질문 수를 고르고 '면접 시작'을 눌러 주세요."
-ALREADY_FINISHED = "이 면접은 이미 끝났습니다. 새 면접을 시작해 주세요."
-EMPTY_ANSWER = "답변이 비어 있어요. 다시 답변해 주세요."
-HELD = "답변을 기록했습니다. (실전 모드: 피드백은 면접이 끝난 뒤에 보여 드립니다.)"
-# The command line works after the interview has ended too, when the terminal chat has exited.
-DEMO_OFFER = ("💡 예시 실행: 이 개념을 numpy로 직접 확인해 볼 수 있어요 — `/demo` · {title} "
-              "(`interviewer sandbox --demo {id}`)")
-NO_DEMO = "방금 채점한 질문에는 예시가 없어요. 예시는 답변을 채점한 뒤, 그 질문에 예시가 있을 때 볼 수 있어요."
-DEMO_HELD = "실전 모드에서는 면접이 끝난 뒤에 예시를 볼 수 있어요."
-NO_CODE = "실행할 코드를 `/numpy` 뒤에 적어 주세요. 예: `/numpy import numpy as np; print(np.arange(3))`"
-
-# Typed chat commands, the same in the terminal and the app's answer box; `/numpy CODE` is parsed apart.
-CHAT_COMMANDS = {"/hint": "hint", "/힌트": "hint", "/skip": "skip", "/건너뛰기": "skip",
-                 "/모르겠습니다": "dont_know", "/dontknow": "dont_know", "/quit": "finish",
-                 "/종료": "finish", "/finish": "finish", "/demo": "run_demo", "/예시": "run_demo"}
-NUMPY_COMMAND = re.compile(r"\s*/numpy(?=\s|$)[ \t]*\n?(.*)", re.S | re.I)
-
-VERDICT_RANK = {"covered": 3, "partial": 2, "contradicted": 1, "missing": 0}
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[- ][A-Za-z][A-Za-z0-9]*)*")
 
 
-class Grader(Protocol):
+class AnswerGrader(Protocol):
     def grade(self, card: Card, answer: str) -> Grade: ...
 
 
@@ -72,121 +57,25 @@ class Deps:
     """What an interview needs from the runtime."""
 
     bank: Bank
-    grader: Grader
+    grader: AnswerGrader
     voice: TemplateVoice
     history: History
-    glossary: object | None = None
+    glossary: Glossary | None = None
     demos: Demos = field(default_factory=lambda: Demos([]))
 
     @classmethod
-    def from_runtime(cls, rt) -> Deps:
+    def from_runtime(cls, rt: Runtime) -> Deps:
         return cls(bank=rt.bank, grader=rt.grader, voice=rt.voice, history=rt.history, glossary=rt.glossary,
                    demos=rt.demos)
-
-
-@dataclass
-class Options:
-    n_questions: int = 3
-    topics: list[str] = field(default_factory=list)
-    seed: int | None = None
-    feedback_mode: str = "immediate"
-    max_follow_ups: int = DEFAULT_MAX_FOLLOW_UPS
-    client: str = "api"
-    review: bool = True  # start with the cards whose key points are due; the seed does not change this
-
-
-@dataclass
-class Reply:
-    """What the candidate sees after an event, and what the API returns."""
-
-    session_id: str | None
-    message: str
-    question: Turn | None = None  # the question now waiting for an answer
-    grade: Grade | None = None  # the grade of the answer just given; None when held, skipped or not recorded
-    finished: bool = False
-    recorded: bool = False
-    run: SandboxResult | None = None  # the sandbox run of `/numpy` or `/demo`, figures included
-
-    def api(self) -> dict:
-        """The `/answer` contract of the app."""
-        return {
-            "session_id": self.session_id,
-            "message": self.message,
-            "grade": self.grade.model_dump(mode="json") if self.grade else None,
-            "next": question_api(self.question),
-            "finished": self.finished,
-        }
-
-
-def question_api(turn: Turn | None) -> dict | None:
-    if turn is None:
-        return None
-    return {"card_id": turn.card_id, "question": turn.question, "follow_up": turn.kind != "main"}
 
 
 def new_session_id() -> str:
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-# --- planning ---------------------------------------------------------------------------------
-
-def parse_topics(topics: str | list[str] | None) -> list[str]:
-    if topics is None:
-        return []
-    if isinstance(topics, str):
-        topics = topics.split(",")
-    return [t.strip() for t in topics if t and t.strip()]
-
-
-def valid_topics(bank: Bank) -> list[str]:
-    return list(dict.fromkeys([*bank.topics, *(c.topic for c in bank.cards)]))
-
-
-def topic_choices(bank: Bank) -> str:
-    return ", ".join(f"{t}({bank.topic_label(t)})" for t in valid_topics(bank))
-
-
-def in_scope(bank: Bank, card: Card, topics: list[str]) -> bool:
-    """May this card open a main question under the topic filter (card ids or topic tags)?"""
-    if card.id in topics:
-        return card.gradable
-    tags = [t for t in topics if t not in bank.by_id]
-    return card.gradable and card.kind != "practice" and (not topics or card.topic in tags)
-
-
-def question_pool(bank: Bank, topics: list[str]) -> list[Card]:
-    """Gradable cards to open a main question with. A `###` card joins only when its parent is not
-    itself in the pool (otherwise it is reached as a follow-up)."""
-    by_id = [bank.by_id[t] for t in topics if t in bank.by_id]
-    tags = {t for t in topics if t not in bank.by_id}
-    unknown = tags - set(valid_topics(bank))
-    if unknown:
-        raise UserError(f"알 수 없는 주제: {', '.join(sorted(unknown))}. 가능한 주제: {topic_choices(bank)}")
-    for card in by_id:
-        if not card.gradable:
-            raise UserError(f"카드 {card.id!r}는 채점 기준(키워드)이 없어 면접 질문으로 쓸 수 없습니다.")
-    matching = [c for c in bank.cards if in_scope(bank, c, topics)]
-    mains = {c.id for c in matching if c.kind == "main"}
-    pool = by_id + [c for c in matching if c.kind == "main" or c.parent_id not in mains]
-    pool = list({c.id: c for c in pool}.values())
-    if not pool:
-        raise UserError(f"선택한 주제에 채점할 수 있는 질문이 없습니다: {', '.join(topics)}")
-    return pool
-
-
-def plan_questions(bank: Bank, topics: list[str], n: int, seed: int, review: list[str] | None = None) -> list[str]:
-    """`review` cards first (in their order), then a seeded shuffle of the rest of the pool."""
-    if n < 1:
-        raise UserError("질문 수는 1 이상이어야 합니다.")
-    pool = question_pool(bank, topics)
-    random.Random(seed).shuffle(pool)
-    first = list(review or [])[:n]
-    return first + [c.id for c in pool if c.id not in first][:n - len(first)]
-
-
-def due_for_review(deps: Deps, topics: list[str], learner: str) -> list[str]:
-    eligible = {c.id for c in deps.bank.cards if in_scope(deps.bank, c, topics)}
-    return progress.review_cards(deps.history, deps.bank, learner, eligible)
+def clip_answer(text: str) -> tuple[str, bool]:
+    """The answer as it is graded and kept: cut at MAX_ANSWER_CHARS; True when it was cut."""
+    return (text[:MAX_ANSWER_CHARS], True) if len(text) > MAX_ANSWER_CHARS else (text, False)
 
 
 # --- grading helpers --------------------------------------------------------------------------
@@ -209,7 +98,7 @@ def merge_grades(card: Card, grades: list[Grade]) -> Grade:
 
 
 def all_missing(card: Card) -> Grade:
-    """The grade of '모르겠습니다': every key point missed, nothing guessed."""
+    """The grade of "I don't know": every key point missed, nothing guessed."""
     return Grade(card_id=card.id, score=0, grade=0, keypoints=[
         KeyPointResult(keyword=kp.keyword, verdict="missing", method="dont_know", curated=kp.curated)
         for kp in card.keypoints])
@@ -222,11 +111,11 @@ def missed_keypoints(card: Card, grade: Grade | None) -> list[KeyPoint]:
     return [kp for kp in card.keypoints if verdicts.get(kp.keyword, "missing") != "covered"]
 
 
-def subject_terms(child: Card, parent: Card, glossary) -> list[str]:
+def subject_terms(child: Card, parent: Card, glossary: Glossary | None) -> list[str]:
     """Words that show an answer touched a follow-up's subject: its keywords and the English terms
     of its title that the parent question does not already contain."""
     parent_title = parent.title.lower()
-    terms = [kw for kw in child.keywords]
+    terms = list(child.keywords)
     terms += [t for t in ASCII_TERM.findall(child.title) if t.lower() not in parent_title]
     if glossary is not None:
         terms += [alias for t in list(terms) for alias in glossary.aliases_in(t)]
@@ -238,37 +127,14 @@ def touches(answer: str, terms: list[str]) -> bool:
     return any(key in text for key in map(squash, terms) if key)
 
 
-def reference_block(card: Card) -> str:
-    answer = card.answer or "(참고 답변이 없습니다)"
-    return "**참고 답변**\n> " + answer.replace("\n", "\n> ")
-
-
-# --- chat commands and the sandbox ---------------------------------------------------------------
-
-def chat_command(text: str) -> tuple[str, str | None]:
-    """The event a chat line asks for and its argument: `/numpy CODE` → ("run_code", CODE),
-    `/hint` → ("hint", None), …; anything else is ("answer", text)."""
-    numpy = NUMPY_COMMAND.fullmatch(text or "")
-    if numpy:
-        return "run_code", numpy.group(1)
-    event = CHAT_COMMANDS.get((text or "").strip().lower())
-    return (event, None) if event else ("answer", text)
-
-
-def sandbox_message(heading: str, result: SandboxResult) -> str:
-    """A sandbox run for the chat: its output came from untrusted code, so it stays plain text."""
-    figures = f"\n\n🖼 그림 {len(result.figures)}개" if result.figures else ""
-    return f"{heading}\n\n{code_block(result.as_text())}{figures}"
-
-
 # --- the state machine ------------------------------------------------------------------------
 
-def counted(event):
+def counted(event: Callable[..., steps.Step]) -> Callable[..., steps.Step]:
     """LLM calls made while handling `event` count for this interview (the voice serves them all)."""
-    @functools.wraps(event)
-    def handle(self, *args, **kwargs):
+    @wraps(event)
+    def handle(self: Interview, *args: object) -> steps.Step:
         with counting(self.llm):
-            return event(self, *args, **kwargs)
+            return event(self, *args)
     return handle
 
 
@@ -287,15 +153,13 @@ class Interview:
     # events ------------------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, deps: Deps, options: Options) -> tuple[Interview, Reply]:
-        if options.feedback_mode not in FEEDBACK_MODES:
-            raise UserError(f"피드백 방식은 {', '.join(FEEDBACK_MODES)} 중 하나여야 합니다.")
-        if options.max_follow_ups < 0:
-            raise UserError("꼬리 질문 수는 0 이상이어야 합니다.")
-        topics = parse_topics(options.topics)
+    def start(cls, deps: Deps, options: Options) -> tuple[Interview, steps.Step]:
+        planning.check_options(options)
+        topics = planning.parse_topics(options.topics)
         seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
-        review = due_for_review(deps, topics, progress.learner_of(options.client)) if options.review else []
-        plan = plan_questions(deps.bank, topics, options.n_questions, seed, review)
+        learner = progress.learner_of(options.client)
+        review = planning.due_for_review(deps.history, deps.bank, topics, learner) if options.review else []
+        plan = planning.plan_questions(deps.bank, topics, options.n_questions, seed, review)
         review = review[:len(plan)]
         stats = deps.voice.stats
         session = SessionRecord(
@@ -305,23 +169,19 @@ class Interview:
         interview = cls(deps, session, [])
         with counting(interview.llm):
             first = interview._main_turn(1)
-        interview._sync_llm_usage()
-        with deps.history.transaction() as tx:
+        assert first is not None  # a plan has at least one question
+        with interview._writing() as tx:
             tx.create_session(session)
             tx.llm_usage(session)
             tx.event(session.id, "start", requested=options.n_questions, topics=topics, seed=seed, review=review)
             tx.ask(first)
         interview.turns.append(first)
-        notice = ""
-        if len(plan) < options.n_questions:
-            notice = f"선택한 주제에는 질문이 {len(plan)}개뿐이라 {len(plan)}개로 진행합니다.\n\n"
-        if review:
-            notice += f"지난 면접에서 복습할 때가 된 키워드가 있는 질문 {len(review)}개부터 시작합니다.\n\n"
-        intro = (f"모의 면접을 시작합니다. 질문 {len(plan)}개"
-                 f"{', 꼬리 질문 포함' if options.max_follow_ups else ''}"
-                 f"{' · 실전 모드 (피드백은 마지막에)' if options.feedback_mode == 'end' else ''}.\n\n")
-        notice += interview._notices()
-        return interview, Reply(session.id, notice + intro + first.question, question=first, recorded=True)
+        parts: list[steps.Part] = [
+            steps.Planned(len(plan), options.n_questions, len(review)), interview._notices(),
+            steps.Intro(len(plan), follow_ups=options.max_follow_ups > 0,
+                        feedback_at_end=options.feedback_mode == "end"),
+            steps.Question(first)]
+        return interview, steps.Step(session.id, parts, waiting=first, recorded=True)
 
     @classmethod
     def resume(cls, deps: Deps, session_id: str) -> Interview:
@@ -331,105 +191,104 @@ class Interview:
             interview._recover_missing_question()
         return interview
 
-    def resume_reply(self) -> Reply:
-        if self.finished:
-            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
+    def resumed(self) -> steps.Step:
+        """Where a resumed interview stands: the question waiting, or that it is over."""
         turn = self.current
-        return Reply(self.session.id, "이어서 진행합니다.\n\n" + turn.question, question=turn)
+        if turn is None:
+            return self._already_finished()
+        return self._aside(steps.Question(turn, resumed=True))
 
-    @counted
-    def answer(self, text: str) -> Reply:
-        if self.finished:
-            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
-        turn = self.current
-        text = (text or "").strip()
-        if not text:
-            return Reply(self.session.id, f"{EMPTY_ANSWER}\n\n{turn.question}", question=turn)
-        if squash(text).rstrip(".!") in DONT_KNOW_SAYINGS:
-            return self.dont_know()
-        notice = ""
-        if len(text) > MAX_ANSWER_CHARS:
-            notice = (f"_답변이 너무 길어 앞의 {MAX_ANSWER_CHARS:,}자만 채점했습니다 "
-                      f"(받은 길이 {len(text):,}자)._\n\n")
-            text, turn.truncated = text[:MAX_ANSWER_CHARS], True
-        card = self.deps.bank.get(turn.card_id)
-        grade = self.deps.grader.grade(card, text)
-        self._record(turn, "answered", text, grade)
-        shown = turn.result
-        body = self._feedback(card, shown, text) + self._demo_offer(card) if self._feedback_now else HELD
-        return self._advance(turn, notice + body, grade=shown if self._feedback_now else None)
-
-    @counted
-    def skip(self) -> Reply:
-        if self.finished:
-            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
-        turn = self.current
-        self._record(turn, "skipped", None, None)
-        return self._advance(turn, "질문을 건너뛰었습니다.", next_main=True)
-
-    @counted
-    def dont_know(self) -> Reply:
-        if self.finished:
-            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
-        turn = self.current
-        card = self.deps.bank.get(turn.card_id)
-        self._record(turn, "dont_know", DONT_KNOW, all_missing(card))
-        message = f"괜찮습니다. 모르는 부분은 누락으로 기록해 둘게요.\n\n{reference_block(card)}"
-        message += self._demo_offer(card) if self._feedback_now else ""
-        return self._advance(turn, message, grade=turn.result if self._feedback_now else None, next_main=True)
-
-    def hint(self) -> Reply:
-        if self.finished:
-            return Reply(self.session.id, ALREADY_FINISHED, finished=True)
-        turn = self.current
-        card = self.deps.bank.get(turn.card_id)
-        candidates = self._hint_candidates(turn, card)
-        if turn.hints_used >= len(candidates):
-            return Reply(self.session.id, "더 드릴 힌트가 없어요. 아는 만큼 답변해 보세요.", question=turn)
-        kp = candidates[turn.hints_used]
-        turn.hints_used += 1
-        with self.deps.history.transaction() as tx:
-            tx.hint(turn)
-            tx.event(self.session.id, "hint", turn.id, keyword=kp.keyword, category=kp.category)
-        about = kp.category or self.deps.bank.topic_label(card.topic)
-        message = (f"💡 힌트 {turn.hints_used}/{len(candidates)}: **{about}** 관점에서 "
-                   "떠올려 보세요.")
-        return Reply(self.session.id, message, question=turn, recorded=True)
-
-    def message(self, text: str) -> Reply:
+    def message(self, text: str) -> steps.Step:
         """A chat line: a command (`/hint`, `/numpy CODE`, `/demo`, …) is its event, anything else an answer."""
         event, argument = chat_command(text)
         handler = getattr(self, event)
         return handler() if argument is None else handler(argument)
 
-    def run_code(self, code: str) -> Reply:
+    @counted
+    def answer(self, text: str) -> steps.Step:
+        turn = self.current
+        if turn is None:
+            return self._already_finished()
+        text = (text or "").strip()
+        if not text:
+            return self._aside(steps.EmptyAnswer(), steps.Question(turn))
+        if is_dont_know(text):
+            return self.dont_know()
+        parts: list[steps.Part] = []
+        received = len(text)
+        text, turn.truncated = clip_answer(text)
+        if turn.truncated:
+            parts.append(steps.Truncated(MAX_ANSWER_CHARS, received))
+        card = self.deps.bank.get(turn.card_id)
+        self._record(turn, "answered", text, self.deps.grader.grade(card, text))
+        shown = turn.result
+        assert shown is not None  # just graded
+        if self.feedback_shown:
+            parts += [steps.Feedback(shown, self.deps.voice.feedback(card, shown, text)), *self._demo_offer(card)]
+            return self._advance(turn, parts, grade=shown)
+        return self._advance(turn, [*parts, steps.Held()])
+
+    @counted
+    def skip(self) -> steps.Step:
+        turn = self.current
+        if turn is None:
+            return self._already_finished()
+        self._record(turn, "skipped", None, None)
+        return self._advance(turn, [steps.Skipped()], next_main=True)
+
+    @counted
+    def dont_know(self) -> steps.Step:
+        turn = self.current
+        if turn is None:
+            return self._already_finished()
+        card = self.deps.bank.get(turn.card_id)
+        self._record(turn, "dont_know", DONT_KNOW, all_missing(card))
+        if self.feedback_shown:
+            return self._advance(turn, [steps.Reference(card), *self._demo_offer(card)], grade=turn.result,
+                                 next_main=True)
+        return self._advance(turn, [steps.Reference(card)], next_main=True)
+
+    def hint(self) -> steps.Step:
+        turn = self.current
+        if turn is None:
+            return self._already_finished()
+        card = self.deps.bank.get(turn.card_id)
+        candidates = self._hint_candidates(turn, card)
+        if turn.hints_used >= len(candidates):
+            return self._aside(steps.NoMoreHints())
+        kp = candidates[turn.hints_used]
+        turn.hints_used += 1
+        with self._writing() as tx:
+            tx.hint(turn)
+            tx.event(self.session.id, "hint", turn.id, keyword=kp.keyword, category=kp.category)
+        about = kp.category or self.deps.bank.topic_label(card.topic)
+        return steps.Step(self.session.id, [steps.Hint(turn.hints_used, len(candidates), about)], waiting=turn,
+                          recorded=True)
+
+    def run_code(self, code: str) -> steps.Step:
         """Run the candidate's numpy program in the sandbox; the interview does not move."""
         if not code.strip():
-            return self._aside(NO_CODE)
-        return self._run(code, "🧪 **numpy 실행 결과**")
+            return self._aside(steps.NoCode())
+        return self._run(code)
 
-    def run_demo(self) -> Reply:
+    def run_demo(self) -> steps.Step:
         """Run the demo offered after the last graded answer; the interview does not move."""
-        if not (self._feedback_now or self.finished):
-            return self._aside(DEMO_HELD)  # the demo would give away what the feedback holds back
+        if not (self.feedback_shown or self.finished):
+            return self._aside(steps.DemoHeld())  # the demo would give away what the feedback holds back
         graded = next((t for t in reversed(self.turns) if t.result is not None), None)
         demo = self._demo_of(self.deps.bank.get(graded.card_id)) if graded else None
         if demo is None:
-            return self._aside(NO_DEMO)
-        heading = f"🧪 **예시 실행: {demo.title}**\n\n{code_block(demo.code.strip(), 'python')}"
-        return self._run(demo.code, heading, demo=demo.id)
+            return self._aside(steps.NoDemo())
+        return self._run(demo.code, demo)
 
     @counted
-    def finish(self) -> Reply:
+    def finish(self) -> steps.Step:
         """End now (early or at the end); the report covers what was answered."""
         if not self.finished:
-            self._sync_llm_usage()
-            with self.deps.history.transaction() as tx:
+            with self._writing() as tx:
                 tx.event(self.session.id, "finish", early=self.current is not None)
                 tx.finish(self.session)
-        markdown, _ = self.report()
-        closing = self._closing(markdown)
-        return Reply(self.session.id, f"{closing}\n\n{markdown}".strip(), finished=True, recorded=True)
+        return steps.Step(self.session.id, [self._closing()], finished=True, recorded=True)
 
     # state -------------------------------------------------------------------------------------
 
@@ -445,36 +304,26 @@ class Interview:
         return None
 
     @property
-    def _feedback_now(self) -> bool:
+    def feedback_shown(self) -> bool:
+        """Is feedback shown after each answer (else held until the end)?"""
         return self.session.feedback_mode == "immediate"
 
     @property
     def learner(self) -> str:
         return progress.learner_of(self.session.client)
 
-    def report(self) -> tuple[str, dict]:
-        """The session report as Markdown and as its JSON data."""
-        report = build_report(self.session, self.turns, self.deps.bank)
-        return to_markdown(report), report.model_dump(mode="json")
-
-    def messages(self) -> list[dict]:
-        """The chat so far, rebuilt from the store (Gradio message format)."""
-        out = []
-        for turn in self.turns:
-            out.append({"role": "assistant", "content": turn.question})
-            if turn.pending:
-                continue
-            out.append({"role": "user", "content": turn.answer or "(건너뜀)"})
-            if turn.result and self._feedback_now:
-                card = self.deps.bank.get(turn.card_id)
-                out.append({"role": "assistant", "content": format_feedback(turn.result)
-                            if turn.outcome == "answered" else reference_block(card)})
-        return out
+    def report(self) -> Report:
+        """The session report, from what this interview holds (the same as the store's)."""
+        return build_report(self.session, self.turns, self.deps.bank)
 
     # internals ---------------------------------------------------------------------------------
 
-    def _feedback(self, card: Card, grade: Grade, answer: str) -> str:
-        return format_feedback(grade, self.deps.voice.feedback(card, grade, answer))
+    @contextmanager
+    def _writing(self) -> Iterator[Tx]:
+        """One transaction of this interview; the session row carries the LLM usage counted so far."""
+        self.session.llm_calls, self.session.llm_failures = self.llm.calls, self.llm.failures
+        with self.deps.history.transaction() as tx:
+            yield tx
 
     def _demo_of(self, card: Card) -> Demo | None:
         """The card's own demo, else its main card's: a follow-up shares its parent's concept."""
@@ -484,24 +333,28 @@ class Interview:
                 return demos[0]
         return None
 
-    def _demo_offer(self, card: Card) -> str:
+    def _demo_offer(self, card: Card) -> list[steps.Part]:
         demo = self._demo_of(card)
-        return f"\n\n{DEMO_OFFER.format(title=demo.title, id=demo.id)}" if demo else ""
+        return [steps.DemoOffer(demo)] if demo else []
 
-    def _run(self, code: str, heading: str, demo: str | None = None) -> Reply:
+    def _run(self, code: str, demo: Demo | None = None) -> steps.Step:
         """One sandbox run, kept as an event of the session (never as an answer)."""
         result = run_program(code)
         turn = self.current
-        with self.deps.history.transaction() as tx:
-            tx.event(self.session.id, "sandbox", turn.id if turn else None, demo=demo,
+        with self._writing() as tx:
+            tx.event(self.session.id, "sandbox", turn.id if turn else None, demo=demo.id if demo else None,
                      code=None if demo else code, ok=result.ok, error=result.error,
                      figures=len(result.figures), duration_ms=result.duration_ms)
         # `finished` stays False: a run changes nothing about the interview, also after its end.
-        return Reply(self.session.id, sandbox_message(heading, result), question=turn, recorded=True, run=result)
+        return steps.Step(self.session.id, [steps.SandboxRun(result, demo)], waiting=turn, recorded=True,
+                          run=result)
 
-    def _aside(self, message: str) -> Reply:
-        """A reply that leaves the interview where it is."""
-        return Reply(self.session.id, message, question=self.current)
+    def _aside(self, *parts: steps.Part) -> steps.Step:
+        """A step that leaves the interview where it is."""
+        return steps.Step(self.session.id, list(parts), waiting=self.current)
+
+    def _already_finished(self) -> steps.Step:
+        return steps.Step(self.session.id, [steps.AlreadyFinished()], finished=True)
 
     def _record(self, turn: Turn, outcome: str, answer: str | None, grade: Grade | None) -> None:
         """Fill in the answered turn in memory; `_advance` writes it with the next step."""
@@ -512,14 +365,13 @@ class Interview:
             # Verdicts merged, not the joined answers graded again: that doubled a probe's cost.
             turn.merged = merge_grades(card, [earlier, grade]) if earlier else None
 
-    def _advance(self, turn: Turn, message: str, grade: Grade | None = None,
-                 next_main: bool = False) -> Reply:
+    def _advance(self, turn: Turn, outcome: list[steps.Part], grade: Grade | None = None,
+                 next_main: bool = False) -> steps.Step:
         nxt = self._main_turn(turn.main_index + 1) if next_main else self._decide(turn)
-        self._sync_llm_usage()
-        with self.deps.history.transaction() as tx:
+        with self._writing() as tx:
             tx.answer(turn)
             if turn.result is not None:
-                progress.record(tx, self.learner, self.session.id, turn.result, turn.answered_at)
+                progress.record(tx, self.learner, self.session.id, turn.result, turn.answered_at or now())
             if turn.truncated:
                 tx.event(self.session.id, "truncated", turn.id, limit=MAX_ANSWER_CHARS)
             if nxt is not None:
@@ -528,15 +380,12 @@ class Interview:
             else:
                 tx.event(self.session.id, "finish", early=False)
                 tx.finish(self.session)
-        notices = self._notices()
+        parts: list[steps.Part] = [self._notices(), *outcome]
         if nxt is not None:
             self.turns.append(nxt)
-            return Reply(self.session.id, f"{notices}{message}\n\n---\n\n{nxt.question}", question=nxt,
-                         grade=grade, recorded=True)
-        markdown, _ = self.report()
-        closing = self._closing(markdown)
-        return Reply(self.session.id, f"{notices}{message}\n\n---\n\n{closing}\n\n{markdown}", grade=grade,
-                     finished=True, recorded=True)
+            return steps.Step(self.session.id, [*parts, steps.Question(nxt)], waiting=nxt, grade=grade,
+                              recorded=True)
+        return steps.Step(self.session.id, [*parts, self._closing()], grade=grade, finished=True, recorded=True)
 
     def _decide(self, turn: Turn) -> Turn | None:
         group = [t for t in self.turns if t.main_index == turn.main_index]
@@ -596,30 +445,27 @@ class Interview:
         missed.sort(key=lambda kp: kp.keyword != turn.probe_keyword)
         return missed
 
-    @counted
     def _recover_missing_question(self) -> None:
         """A running session whose last turn is answered (written by an older version or by hand):
         ask the next question so the interview can go on."""
         last = self.turns[-1] if self.turns else None
-        nxt = self._main_turn(1) if last is None else self._decide(last)
-        with self.deps.history.transaction() as tx:
+        with counting(self.llm):
+            nxt = self._main_turn(1) if last is None else self._decide(last)
+        with self._writing() as tx:
             if nxt is None:
                 tx.finish(self.session)
             else:
                 tx.ask(nxt)
                 self.turns.append(nxt)
 
-    def _sync_llm_usage(self) -> None:
-        self.session.llm_calls, self.session.llm_failures = self.llm.calls, self.llm.failures
-
-    def _notices(self) -> str:
+    def _notices(self) -> steps.Notices:
         """This session's one-line LLM notices (a failed call, a fallback), each shown once."""
-        return "".join(f"_{n}_\n\n" for n in self.llm.drain_notices())
+        return steps.Notices(self.llm.drain_notices())
 
-    def _closing(self, markdown: str) -> str:
-        """The closing line; written after the report, so its LLM call is stored on its own."""
-        closing = self.deps.voice.closing(markdown) or ""
-        self._sync_llm_usage()
-        with self.deps.history.transaction() as tx:
+    def _closing(self) -> steps.Closing:
+        """The closing line over the report; written after the report, so its LLM call is stored on its own."""
+        report = self.report()
+        prose = self.deps.voice.closing(report)
+        with self._writing() as tx:
             tx.llm_usage(self.session)
-        return f"{self._notices()}{closing}"
+        return steps.Closing(self.llm.drain_notices(), prose, report)

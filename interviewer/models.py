@@ -11,8 +11,9 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interviewer.verdicts import Verdict
+
 CardKind = Literal["main", "follow_up", "practice"]
-Verdict = Literal["covered", "partial", "missing", "contradicted"]
 # Where a key point's model comes from: reviewed curation, the bank alone, or a draft an LLM helped
 # write (`interviewer curate --llm`) that nobody has reviewed yet.
 KeyPointSource = Literal["curated", "automatic", "llm"]

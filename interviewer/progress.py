@@ -13,13 +13,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from interviewer.bank import Bank
+from interviewer.charts import korean_font, score_colour
 from interviewer.history import History, KeywordState, Tx, now, stamp
 from interviewer.models import Grade
-from interviewer.report import average, final_results, korean_font, score_colour
+from interviewer.scores import average, final_results
+from interviewer.verdicts import MISSED
 
 INTERVAL_DAYS = {1: 0, 2: 1, 3: 3, 4: 7, 5: 14}
 MAX_BOX = max(INTERVAL_DAYS)
-MISSED = ("missing", "contradicted")
 
 
 def learner_of(client: str) -> str:

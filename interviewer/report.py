@@ -3,24 +3,35 @@
 `build_report` turns a session and its turns, as the history store holds them, into a `Report`;
 `render` writes it as JSON, as Markdown that reads as plain text, or as one self-contained HTML file
 (inline CSS, the chart as inline SVG, nothing fetched) that prints to PDF. Answers are untrusted:
-the HTML escapes every piece of text it did not write itself.
+the HTML comes from a Jinja2 template with autoescape (`interviewer/templates/report.html`), so
+every piece of text it did not write itself is escaped.
 """
 
 from __future__ import annotations
 
 import html
-import io
-import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from interviewer.bank import Bank
+from interviewer.charts import korean_font, score_colour, svg_of
 from interviewer.errors import UserError
 from interviewer.history import History, SessionRecord, Turn
 from interviewer.models import Grade, KeyPointResult, Model, to_json
+from interviewer.scores import average, final_results
+from interviewer.verdicts import VERDICT_MARKS
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+    from markupsafe import Markup
+    from matplotlib.figure import Figure
 
 FORMATS = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
-MARKS = {"covered": "✓", "partial": "△", "missing": "✗", "contradicted": "✗"}
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Said beside a key point's mark where the mark alone would not tell it.
+VERDICT_NOTES = {"partial": "부분적으로 언급", "contradicted": "사실과 다른 설명"}
+NOT_FOUND = "답변에서 찾지 못했습니다"
 OUTCOME_LABELS = {"answered": "답변", "skipped": "건너뜀", "dont_know": "모르겠습니다", None: "미응답"}
 KIND_LABELS = {"main": "질문", "follow_up": "꼬리 질문", "probe": "보충 질문"}
 STUDY_ORDER = {"contradicted": 0, "missing": 1, "partial": 2}  # what to study first
@@ -121,19 +132,6 @@ def build_report(session: SessionRecord, turns: list[Turn], bank: Bank) -> Repor
         study_next=_study_next(final, bank))
 
 
-def final_results(turns: list[Turn]) -> dict[str, Grade]:
-    """Each card's grade as the session left it, in the order the cards were first asked."""
-    final: dict[str, Grade] = {}
-    for turn in turns:
-        if turn.result is not None:
-            final[turn.card_id] = turn.result  # a later probe's merged grade replaces the earlier one
-    return final
-
-
-def average(scores: list[int]) -> int | None:
-    return round(sum(scores) / len(scores)) if scores else None
-
-
 def _topic_of(bank: Bank, card_id: str) -> str:
     card = bank.by_id.get(card_id)
     return card.topic if card else UNKNOWN_TOPIC
@@ -190,32 +188,15 @@ def keypoint_lines(keypoints: list[KeyPointResult]) -> list[str]:
     """✓/△/✗ per key point, with the evidence quoted."""
     lines = []
     for kp in keypoints:
-        quote = f" — “{kp.evidence}”" if kp.evidence else ""
-        if kp.verdict == "covered":
-            lines.append(f"- ✓ **{kp.keyword}**{quote}")
-        elif kp.verdict == "partial":
-            lines.append(f"- △ **{kp.keyword}** (부분적으로 언급){quote}")
-        elif kp.verdict == "contradicted":
-            lines.append(f"- ✗ **{kp.keyword}** (사실과 다른 설명){quote}")
-        else:
-            lines.append(f"- ✗ **{kp.keyword}** — 답변에서 찾지 못했습니다")
+        note = f" ({VERDICT_NOTES[kp.verdict]})" if kp.verdict in VERDICT_NOTES else ""
+        lines.append(f"- {VERDICT_MARKS[kp.verdict]} **{kp.keyword}**{note}{_evidence(kp)}")
     return lines
 
 
-def code_block(text: str, language: str = "") -> str:
-    """`text` fenced by more backticks than it contains in a row, so nothing in it closes the fence."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{language}\n{text}\n{fence}"
-
-
-def format_feedback(grade: Grade, prose: str | None = None) -> str:
-    """The feedback after one answer: score, then the key point lines, then any prose."""
-    lines = [f"**점수 {grade.score}/100 · 등급 {grade.grade}/4**", *keypoint_lines(grade.keypoints)]
-    lines += [f"- _{notice}_" for notice in grade.notices]
-    if prose:
-        lines += ["", prose]
-    return "\n".join(lines)
+def _evidence(kp: KeyPointResult) -> str:
+    if kp.verdict == "missing":
+        return f" — {NOT_FOUND}"
+    return f" — “{kp.evidence}”" if kp.evidence else ""
 
 
 def status_line(report: Report) -> str:
@@ -286,36 +267,36 @@ def to_markdown(report: Report) -> str:
         lines += ["", "### 다음에 공부할 키워드"]
         for item in report.study_next:
             explanation = f": {item.explanation}" if item.explanation else ""
-            lines.append(f"- {MARKS[item.verdict]} **{item.keyword}** — {item.card_title}{explanation} "
+            lines.append(f"- {VERDICT_MARKS[item.verdict]} **{item.keyword}** — {item.card_title}{explanation} "
                          f"(연습: `{item.practice}`)")
     return "\n".join(lines)
 
 
 # --- HTML ---------------------------------------------------------------------------------------
 
-CSS = """
-body { font-family: "NanumGothic", "Noto Sans KR", "Malgun Gothic", sans-serif; max-width: 52rem;
-       margin: 2rem auto; padding: 0 1rem; color: #1f2328; line-height: 1.55; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .2rem; }
-h3 { font-size: 1.05rem; margin-bottom: .3rem; }
-.summary li, .kps li { margin: .15rem 0; }
-.answer { white-space: pre-wrap; background: #f6f8fa; border-left: 4px solid #d0d7de; padding: .5rem .8rem; }
-mark { background: #fff3a3; padding: 0 .1rem; }
-.covered { color: #1a7f37; } .partial { color: #9a6700; } .missing, .contradicted { color: #cf222e; }
-.reference { color: #57606a; font-size: .95rem; white-space: pre-wrap; }
-.status { color: #57606a; } .chart svg { max-width: 100%; height: auto; }
-code { background: #f6f8fa; padding: 0 .2rem; }
-section.question { break-inside: avoid; }
-@media print { body { margin: 0; max-width: none; } a { color: inherit; } }
-"""
+@cache
+def html_template() -> Template:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html")
 
 
-def _e(text: str | None) -> str:
-    return html.escape(text or "", quote=True)
+def to_html(report: Report) -> str:
+    from markupsafe import Markup
+
+    chart = topic_chart_svg(report)
+    return html_template().render(
+        report=report, summary=summary_items(report), chart=Markup(chart) if chart else None,
+        with_reference=_shows_reference(report), marks=VERDICT_MARKS, notes=VERDICT_NOTES, not_found=NOT_FOUND,
+        kind_labels=KIND_LABELS, status_of=_status_of, highlight=highlight)
 
 
-def highlight(answer: str, spans: list[str]) -> str:
+def highlight(answer: str, spans: list[str]) -> Markup:
     """The answer, escaped, with each evidence span that occurs in it wrapped in <mark>."""
+    from markupsafe import Markup
+
     merged: list[list[int]] = []
     for start, end in sorted(_span_ranges(answer, spans)):
         if merged and start <= merged[-1][1]:  # overlapping evidence: one mark, never nested
@@ -327,7 +308,11 @@ def highlight(answer: str, spans: list[str]) -> str:
         out += [_e(answer[pos:start]), f"<mark>{_e(answer[start:end])}</mark>"]
         pos = end
     out.append(_e(answer[pos:]))
-    return "".join(out)
+    return Markup("".join(out))
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
 
 
 def _span_ranges(answer: str, spans: list[str]) -> list[tuple[int, int]]:
@@ -340,79 +325,9 @@ def _span_ranges(answer: str, spans: list[str]) -> list[tuple[int, int]]:
     return ranges
 
 
-def _keypoints_html(keypoints: list[KeyPointResult]) -> str:
-    items = []
-    for kp in keypoints:
-        note = {"partial": " (부분적으로 언급)", "contradicted": " (사실과 다른 설명)"}.get(kp.verdict, "")
-        evidence = f" — “{_e(kp.evidence)}”" if kp.evidence else (
-            " — 답변에서 찾지 못했습니다" if kp.verdict == "missing" else "")
-        items.append(f'<li class="{kp.verdict}">{MARKS[kp.verdict]} <strong>{_e(kp.keyword)}</strong>'
-                     f"{note}{evidence}</li>")
-    return f'<ul class="kps">{"".join(items)}</ul>' if items else ""
+# --- the chart ------------------------------------------------------------------------------------
 
-
-def _question_html(q: QuestionEntry, show_reference: bool) -> str:
-    parts = [f'<section class="question"><h3>{q.number}. [{KIND_LABELS[q.kind]}] {_e(q.title)}</h3>',
-             f'<div class="status">{_e(_status_of(q))}</div>']
-    if q.answer and q.outcome == "answered":
-        spans = [kp.evidence for kp in q.keypoints if kp.evidence]
-        parts.append(f'<div class="answer">{highlight(q.answer, spans)}</div>')
-    parts.append(_keypoints_html(q.keypoints))
-    if show_reference:
-        parts.append(f'<p class="reference"><strong>참고 답변</strong>\n{_e(q.reference or "(없음)")}</p>')
-    return "".join(parts) + "</section>"
-
-
-def _study_html(report: Report) -> str:
-    if not report.study_next:
-        return ""
-    items = "".join(
-        f'<li class="{item.verdict}">{MARKS[item.verdict]} <strong>{_e(item.keyword)}</strong> — '
-        f"{_e(item.card_title)}{': ' + _e(item.explanation) if item.explanation else ''} "
-        f"<br>연습: <code>{_e(item.practice)}</code></li>" for item in report.study_next)
-    return f'<h2>다음에 공부할 키워드</h2><ul class="kps">{items}</ul>'
-
-
-def _summary_html(report: Report) -> str:
-    items = "".join(f"<li><strong>{_e(k)}</strong>: {_e(v)}</li>" for k, v in summary_items(report))
-    return f'<ul class="summary">{items}</ul>'
-
-
-def to_html(report: Report) -> str:
-    chart = topic_chart_svg(report)
-    with_reference = _shows_reference(report)
-    body = [f"<h1>면접 결과 · {_e(report.session_id)}</h1>", _summary_html(report),
-            f'<div class="chart">{chart}</div>' if chart else "<p>채점된 답변이 없어 차트가 없습니다.</p>",
-            "<h2>질문별 결과</h2>",
-            *(_question_html(q, i in with_reference) for i, q in enumerate(report.questions)),
-            _study_html(report)]
-    return ("<!DOCTYPE html>\n<html lang=\"ko\"><head><meta charset=\"utf-8\">"
-            f"<title>면접 결과 {_e(report.session_id)}</title><style>{CSS}</style></head>"
-            f"<body>{''.join(body)}</body></html>\n")
-
-
-# --- charts (matplotlib, Agg, no pyplot: figures are built per call, safe across threads) -----------
-
-@lru_cache(maxsize=1)
-def korean_font():
-    """NanumGothic when installed (Debian fonts-nanum); None otherwise, and labels fall back to ASCII."""
-    from matplotlib import font_manager
-
-    try:
-        path = font_manager.findfont(font_manager.FontProperties(family="NanumGothic"),
-                                     fallback_to_default=False)
-    except ValueError:
-        # matplotlib's font cache predates a font installed later (apt-get install fonts-nanum):
-        # look at the font files themselves.
-        path = next((p for p in font_manager.findSystemFonts() if Path(p).name == "NanumGothic.ttf"), None)
-    return font_manager.FontProperties(fname=path) if path else None
-
-
-def score_colour(score: float) -> str:
-    return "#cf222e" if score < 40 else "#d4a72c" if score < 70 else "#2da44e"
-
-
-def topic_figure(report: Report):
+def topic_figure(report: Report) -> Figure | None:
     """Per-topic scores as horizontal bars, or None when nothing was graded."""
     from matplotlib.figure import Figure
 
@@ -434,22 +349,6 @@ def topic_figure(report: Report):
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
-
-
-def svg_of(fig) -> str:
-    """The figure as an inline <svg> element: text drawn as paths, so no font is needed to view it."""
-    out = io.StringIO()
-    fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    text = out.getvalue()
-    return text[text.index("<svg"):]
-
-
-def warm_up_charts() -> None:
-    """Import matplotlib and find the font ahead of time, so the first report does not wait for it."""
-    from matplotlib.figure import Figure
-
-    korean_font()
-    svg_of(Figure(figsize=(1, 1)))
 
 
 def topic_chart_svg(report: Report) -> str | None:

@@ -1,11 +1,14 @@
 """The composition root: builds each service once, lazily, from one Settings object.
 
-The CLI and the Gradio app both hold a Runtime; nothing else reads the environment.
+The CLI and the Gradio app both hold a Runtime; nothing else reads the environment. It is also
+where the index is built (`build_index`: by `ingest`, and by every command that grades before it
+starts) and the grader's models are loaded ahead of the first answer (`warm_up`).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from interviewer.bank import Bank, load_bank
 from interviewer.errors import UserError
@@ -13,9 +16,12 @@ from interviewer.grading import Grader
 from interviewer.history import History
 from interviewer.sandbox.demos import Demos, load_demos
 from interviewer.settings import Settings
-from interviewer.store import Store
+from interviewer.store import IngestResult, Store
 from interviewer.text import Glossary
 from interviewer.voice import TemplateVoice
+
+if TYPE_CHECKING:
+    from interviewer.judging import JudgedGrader
 
 
 class Runtime:
@@ -37,16 +43,23 @@ class Runtime:
         return Store(self.settings)
 
     @cached_property
-    def grader(self) -> Grader:
+    def deterministic_grader(self) -> Grader:
+        return Grader(self.bank, self.glossary, self.store)
+
+    @cached_property
+    def grader(self) -> Grader | JudgedGrader:
         """The deterministic grader; with --llm-judge wrapped in an LLM second opinion."""
-        grader = Grader(self.bank, self.glossary, self.store)
+        grader = self.deterministic_grader
         if not self.settings.llm_judge:
             return grader
         if self.settings.llm == "none":
             raise UserError("--llm-judge needs an LLM: add --llm openai or --llm local")
-        from interviewer.llm import JudgedGrader
+        from interviewer.judging import JudgedGrader
+        from interviewer.llm import LLMVoice
 
-        return JudgedGrader(grader, self.voice)  # type: ignore[return-value]
+        voice = self.voice
+        assert isinstance(voice, LLMVoice)  # an LLM is configured (checked above)
+        return JudgedGrader(grader, voice)
 
     @cached_property
     def history(self) -> History:
@@ -65,3 +78,14 @@ class Runtime:
     def demos(self) -> Demos:
         """Curated numpy demos (knowledge/demos/), looked up by card with `demos.for_card(id)`."""
         return load_demos(self.settings.knowledge)
+
+    def build_index(self, rebuild: bool = False) -> IngestResult:
+        """Index the bank into the store, embedding only what changed; the grader only reads it."""
+        return self.store.ingest(self.bank, self.glossary, rebuild=rebuild)
+
+    def warm_up(self) -> None:
+        """Load what a first answer would otherwise wait for (Kiwi, e5, the index) by grading one
+        reference answer; nothing is recorded and no LLM is asked."""
+        card = next((c for c in self.bank.cards if c.gradable), None)
+        if card is not None:
+            self.deterministic_grader.grade(card, card.answer or card.title)

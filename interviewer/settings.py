@@ -5,10 +5,28 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# Where each setting comes from: an environment variable, or a global flag of the command line.
+# The README documents every one (a test holds it to that).
+SOURCES = {
+    "home": "INTERVIEWER_HOME", "knowledge": "INTERVIEWER_KNOWLEDGE", "chroma_url": "INTERVIEWER_CHROMA_URL",
+    "chroma_token": "INTERVIEWER_CHROMA_TOKEN", "extra_banks": "--bank", "curation_files": "--curation",
+    "include_bundled": "--no-bundled",
+    "llm_choice": "INTERVIEWER_LLM", "llm": "INTERVIEWER_LLM", "llm_base_url": "OPENAI_BASE_URL",
+    "llm_model": "INTERVIEWER_LLM_MODEL", "openai_api_key": "OPENAI_API_KEY", "llm_judge": "INTERVIEWER_LLM_JUDGE",
+    "llm_tools": "INTERVIEWER_LLM_TOOLS", "llm_timeout": "INTERVIEWER_LLM_TIMEOUT",
+}
+
+
+def default_backend(api_key: str | None, base_url: str | None) -> str:
+    """The LLM backend when none is chosen: OpenAI with a key, else the server at a base URL, else none."""
+    if api_key:
+        return "openai"
+    return "local" if base_url else "none"
 
 
 @dataclass(frozen=True)
@@ -20,7 +38,8 @@ class Settings:
     extra_banks: tuple[Path, ...] = ()
     curation_files: tuple[Path, ...] = ()  # beside the `team.keypoints.yaml` found next to each bank
     include_bundled: bool = True
-    llm: str = "none"
+    llm_choice: str | None = None  # the backend asked for (INTERVIEWER_LLM or --llm); None: `default_backend`
+    llm: str = "none"  # the backend in force
     llm_base_url: str | None = None
     llm_model: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
@@ -30,24 +49,36 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        api_key = env.get("OPENAI_API_KEY") or None
-        return cls(
-            home=Path(env.get("INTERVIEWER_HOME") or user_data_dir("interviewer")),
-            knowledge=Path(env.get("INTERVIEWER_KNOWLEDGE") or PACKAGE_ROOT / "knowledge"),
-            chroma_url=env.get("INTERVIEWER_CHROMA_URL") or None,
-            chroma_token=env.get("INTERVIEWER_CHROMA_TOKEN") or None,
-            llm=env.get("INTERVIEWER_LLM") or ("openai" if api_key else "none"),
-            llm_base_url=env.get("OPENAI_BASE_URL") or None,
-            llm_model=env.get("INTERVIEWER_LLM_MODEL") or None,
-            openai_api_key=api_key,
-            llm_judge=_flag(env.get("INTERVIEWER_LLM_JUDGE")) or False,
-            llm_tools=_flag(env.get("INTERVIEWER_LLM_TOOLS")),
-            llm_timeout=_seconds(env.get("INTERVIEWER_LLM_TIMEOUT"), 30.0),
-        )
+        environ = dict(os.environ if env is None else env)
 
-    def with_(self, **changes) -> Settings:
+        def get(name: str) -> str | None:
+            return environ.get(SOURCES[name]) or None
+
+        settings = cls(
+            home=Path(get("home") or user_data_dir("interviewer")),
+            knowledge=Path(get("knowledge") or PACKAGE_ROOT / "knowledge"),
+            chroma_url=get("chroma_url"),
+            chroma_token=get("chroma_token"),
+            llm_model=get("llm_model"),
+            openai_api_key=get("openai_api_key"),
+            llm_judge=_flag(get("llm_judge")) or False,
+            llm_tools=_flag(get("llm_tools")),
+            llm_timeout=_seconds(get("llm_timeout"), 30.0),
+        )
+        return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))
+
+    def with_(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def with_llm(self, backend: str | None = None, base_url: str | None = None, model: str | None = None,
+                 judge: bool | None = None) -> Settings:
+        """The LLM settings changed by flags or variables, the backend chosen by one rule for both:
+        the one asked for, else `default_backend` (so a base URL alone means the local server)."""
+        choice = backend or self.llm_choice
+        base_url = base_url or self.llm_base_url
+        return replace(self, llm_choice=choice, llm=choice or default_backend(self.openai_api_key, base_url),
+                       llm_base_url=base_url, llm_model=model or self.llm_model,
+                       llm_judge=self.llm_judge if judge is None else judge)
 
     @property
     def chroma_path(self) -> Path:

@@ -1,7 +1,8 @@
 """How the interviewer words things: the contract, and the deterministic Korean templates.
 
-The interview engine only talks to a `Voice`. `TemplateVoice` needs nothing; the LLM voice
-(`interviewer.llm`) subclasses it and falls back to these templates whenever a call fails.
+The interview engine asks a voice for the words it records (the questions it asks, the feedback
+prose and the closing line). `TemplateVoice` needs nothing; the LLM voice (`interviewer.llm.voice`)
+subclasses it and falls back to these templates whenever a call fails.
 Templates vary their phrasing by a hash of the card (never by randomness), so a session replays
 the same way and tests can rely on the wording's shape.
 
@@ -20,9 +21,12 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from interviewer.models import Card, Grade, KeyPoint
+
+if TYPE_CHECKING:
+    from interviewer.report import Report
 
 ASK_OPENERS = ("", "다음 질문입니다. ", "이어서 여쭤볼게요. ")
 FOLLOW_UP_OPENERS = (
@@ -72,6 +76,7 @@ class VoiceStats:
 _SESSION_STATS: ContextVar[VoiceStats | None] = ContextVar("interviewer_session_stats", default=None)
 _DRAFT_SINK: ContextVar[Callable[[str], None] | None] = ContextVar("interviewer_draft_sink", default=None)
 T = TypeVar("T")
+Y = TypeVar("Y")
 
 
 @contextmanager
@@ -110,8 +115,8 @@ def show_draft(text: str) -> None:
 _DONE = object()
 
 
-def stream_drafts(work: Callable[[], T], render: Callable[[str], object],
-                  interval: float = 0.15) -> Generator[object, None, T]:
+def stream_drafts(work: Callable[[], T], render: Callable[[str], Y],
+                  interval: float = 0.15) -> Generator[Y, None, T]:
     """Run `work` in a thread; while it runs, yield `render(draft)` for the newest LLM draft at most
     every `interval` seconds; return work's result (or raise its exception). For a UI that redraws
     while the LLM writes: `reply = yield from stream_drafts(...)` inside a Gradio generator."""
@@ -173,5 +178,6 @@ class TemplateVoice:
             return "방향은 맞습니다. 빠진 부분을 참고 답변과 비교해 보세요."
         return "아쉬운 답변입니다. 참고 답변을 읽고 핵심 키워드를 정리해 두세요."
 
-    def closing(self, summary: str) -> str | None:
+    def closing(self, report: Report) -> str | None:
+        """The closing line above the report of a finished session."""
         return "수고하셨습니다! 면접이 끝났습니다. 아래 결과를 확인해 보세요."

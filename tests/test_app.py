@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,8 +16,10 @@ import pytest
 from gradio_client import Client
 
 from interviewer.history import History
-from interviewer.interview import NO_INTERVIEW
+from interviewer.presenter import NO_INTERVIEW
 from tests.conftest import CLI, ROOT
+
+READY = re.compile(r"^interviewer: ready in [\d.]+ s: listening on http://127\.0\.0\.1:\d+/$", re.M)
 
 
 def free_port() -> int:
@@ -32,21 +35,21 @@ class Server:
         self.home, self.port = home, free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = {**os.environ, "INTERVIEWER_HOME": str(home)}
-        self.log = open(home.parent / f"serve-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.log_path = home.parent / f"serve-{self.port}.log"
+        self.log = self.log_path.open("w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([*CLI, "serve", "--port", str(self.port), *extra], cwd=ROOT, env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self._wait()
 
-    def _wait(self, timeout: float = 60) -> None:
+    def _wait(self, timeout: float = 90) -> None:
+        """Until the server says it is ready, as a supervisor would wait for it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(self.home.parent / f'serve-{self.port}.log').read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
+                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
+            if READY.search(self.log_path.read_text()):
+                return
+            time.sleep(0.2)
         raise RuntimeError("server did not start")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -82,6 +85,28 @@ def answer_until_done(c: Client, texts: list[str], limit: int = 12) -> list[dict
         if reply["finished"]:
             return replies
     raise AssertionError("the interview did not finish")
+
+
+def test_the_server_listens_only_when_ready_and_starts_without_warnings(server: Server):
+    log = server.log_path.read_text()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+        pass  # the port is open once the ready line is written
+    index = log.index("interviewer: index ")
+    assert index < READY.search(log).start()  # the index was checked before the port opened
+    assert "Warning" not in log and "warnings.warn" not in log, log
+
+
+def test_a_fresh_home_is_indexed_before_the_server_listens(tmp_path: Path):
+    (tmp_path / "fresh").mkdir()
+    srv = Server(tmp_path / "fresh" / "home")
+    try:
+        log = srv.log_path.read_text()
+        assert re.search(r"interviewer: index indexed: [1-9]\d* embedded", log), log
+        c = client(srv)
+        c.predict(1, "dropout", 1, api_name="/start")
+        assert c.predict("드롭아웃은 co-adaptation을 막습니다.", api_name="/answer")["grade"]["score"] > 0
+    finally:
+        srv.stop()
 
 
 def test_api_runs_a_whole_interview(server: Server):

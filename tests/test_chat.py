@@ -77,3 +77,15 @@ def test_bad_input_is_one_line_and_exit_2(cli, indexed_runtime: Runtime):
 def test_serve_rejects_a_malformed_login(cli):
     result = cli("serve", "--auth", "no-colon-here")
     assert result.returncode == 2 and "USER:PASSWORD" in result.stderr
+
+
+def test_a_fresh_home_is_indexed_before_the_first_answer_is_graded(cli, home):
+    result = cli("chat", "--questions", "1", "--topics", "dropout", "--follow-ups", "0",
+                 input="드롭아웃은 co-adaptation을 막습니다.\n")
+    assert result.returncode == 0, result.stderr
+    assert "점수" in result.stdout and "interviewer ingest" not in result.stdout + result.stderr
+
+
+def test_the_terminal_has_the_apps_question_limit(cli):
+    result = cli("chat", "--questions", "21", input="")
+    assert result.returncode == 2 and result.stderr.strip() == "interviewer: error: 질문 수는 1에서 20 사이로 골라 주세요."

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.evaluation import Counts, quadratic_weighted_kappa, read_examples, spearman
 from interviewer.errors import UserError
+from interviewer.evaluation import Counts, quadratic_weighted_kappa, read_examples, spearman
 
 
 def test_counts_precision_recall_f1():

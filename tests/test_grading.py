@@ -262,3 +262,30 @@ def test_uncurated_keyword_found_nowhere_is_anchored_by_meaning(team_rt):
     assert unanchored, "the fixture bank has a keyword whose words its answer never uses"
     models = team_rt.grader._keypoint_models(card)
     assert all(len(m.claims) >= 2 for m in models if not m.keypoint.anchored)
+
+
+def test_the_grader_reads_the_index_and_the_shell_builds_it(tmp_path, home, cli):
+    """A missing or stale index is a one-line error naming `ingest`; `grade` itself brings it up to date."""
+    from interviewer.runtime import Runtime
+    from interviewer.settings import Settings
+
+    bank = tmp_path / "mine.md"
+    bank.write_text("## Attention이란?\n\nKeyword: 가중합\nAnswer: 값들의 가중합입니다.\n", encoding="utf-8")
+    settings = Settings.from_env().with_(extra_banks=(bank,), include_bundled=False)
+
+    def grade_once():
+        rt = Runtime(settings)
+        return rt.grader.grade(rt.bank.cards[0], "query와 key로 value의 가중합을 구합니다.")
+
+    with pytest.raises(UserError, match=r"^the index is missing or out of date: run `interviewer ingest`$"):
+        grade_once()
+    Runtime(settings).build_index()
+    assert grade_once().keypoints[0].keyword == "가중합"
+    bank.write_text("## Attention이란?\n\nKeyword: 가중합\nAnswer: 쿼리와 키의 유사도로 값을 더합니다.\n",
+                    encoding="utf-8")
+    with pytest.raises(UserError, match="interviewer ingest"):
+        grade_once()  # the reference sentence changed since the last ingest
+    card_id = Runtime(settings).bank.cards[0].id
+    result = cli("--bank", str(bank), "--no-bundled", "grade", "--card", card_id, "--answer", "가중합입니다.", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["card_id"] == card_id  # `grade` indexed the changed bank first

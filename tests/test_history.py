@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.history import APPLICATION_ID, MIGRATIONS, History, KeywordState, SessionRecord, Turn, m001_initial
+from interviewer.history import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    History,
+    KeywordState,
+    SessionRecord,
+    Turn,
+    m001_initial,
+)
 from interviewer.models import Grade, KeyPointResult
 
 

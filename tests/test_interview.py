@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from interviewer.commands import chat_command
 from interviewer.errors import UserError
-from interviewer.interview import (
-    ALREADY_FINISHED,
-    MAX_ANSWER_CHARS,
-    Deps,
-    NO_CODE,
-    NO_DEMO,
-    Interview,
-    Options,
-    chat_command,
-    merge_grades,
-    plan_questions,
-)
+from interviewer.interview import MAX_ANSWER_CHARS, Deps, Interview, merge_grades
+from interviewer.markdown import code_block
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.report import code_block
+from interviewer.planning import Options, plan_questions
+from interviewer.presenter import ALREADY_FINISHED, NO_CODE, NO_DEMO, say, transcript
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
+from interviewer.steps import Step
 
 # local-minima has gradable `###` follow-ups; its first one is about the learning rate scheduler.
 LOCAL_MINIMA_ANSWER = ("weight initialize를 잘 하고 pre-train을 하면 좋은 지점에서 출발합니다. "
@@ -32,7 +25,7 @@ def deps(indexed_runtime: Runtime) -> Deps:
     return Deps.from_runtime(indexed_runtime)
 
 
-def start(deps: Deps, **options) -> tuple[Interview, object]:
+def start(deps: Deps, **options) -> tuple[Interview, Step]:
     return Interview.start(deps, Options(**{"n_questions": 2, "seed": 11, **options}))
 
 
@@ -42,7 +35,7 @@ def reference_for(deps: Deps, interview: Interview) -> str:
 
 def test_a_whole_interview_is_persisted_turn_by_turn(deps: Deps):
     interview, reply = start(deps, n_questions=2)
-    assert reply.question.kind == "main" and "[질문 1/2]" in reply.message
+    assert reply.waiting.kind == "main" and "[질문 1/2]" in say(reply)
     given = []
     for _ in range(10):
         if interview.finished:
@@ -51,9 +44,9 @@ def test_a_whole_interview_is_persisted_turn_by_turn(deps: Deps):
         stored_before = len(deps.history.turns(interview.session.id))
         reply = interview.answer(text)
         given.append(text)
-        assert reply.recorded and reply.grade is not None and "점수" in reply.message
+        assert reply.recorded and reply.grade is not None and "점수" in say(reply)
         assert len(deps.history.turns(interview.session.id)) == stored_before + (0 if reply.finished else 1)
-    assert interview.finished and reply.finished and "면접 결과" in reply.message
+    assert interview.finished and reply.finished and "면접 결과" in say(reply)
     turns = deps.history.turns(interview.session.id)
     assert [t.answer for t in turns] == given
     assert all(t.grade is not None and t.grade.card_id == t.card_id for t in turns)
@@ -61,7 +54,7 @@ def test_a_whole_interview_is_persisted_turn_by_turn(deps: Deps):
     for number in (1, 2):
         assert sum(t.kind != "main" for t in turns if t.main_index == number) <= 2
     assert deps.history.session(interview.session.id).status == "finished"
-    assert interview.answer("더 할 말이 있어요").message == ALREADY_FINISHED
+    assert say(interview.answer("더 할 말이 있어요")) == ALREADY_FINISHED
 
 
 def test_the_seed_fixes_the_plan_and_topics_filter_it(deps: Deps):
@@ -81,15 +74,15 @@ def test_unknown_topic_lists_the_valid_ones(deps: Deps):
 def test_empty_answer_is_asked_again_and_not_recorded(deps: Deps):
     interview, reply = start(deps)
     again = interview.answer("   \n ")
-    assert not again.recorded and again.grade is None and "비어" in again.message
-    assert again.question.id == reply.question.id
+    assert not again.recorded and again.grade is None and "비어" in say(again)
+    assert again.waiting.id == reply.waiting.id
     assert deps.history.turns(interview.session.id)[0].pending
 
 
 def test_an_overlong_answer_is_truncated_with_a_notice(deps: Deps):
     interview, _ = start(deps)
     reply = interview.answer("드롭아웃은 과적합을 줄입니다. " * 2000)
-    assert f"{MAX_ANSWER_CHARS:,}자" in reply.message
+    assert f"{MAX_ANSWER_CHARS:,}자" in say(reply)
     turn = deps.history.turns(interview.session.id)[0]
     assert len(turn.answer) == MAX_ANSWER_CHARS and turn.truncated
 
@@ -98,8 +91,8 @@ def test_a_hint_reveals_a_category_not_the_keyword(deps: Deps):
     interview, reply = start(deps, topics="local-minima", n_questions=1)
     card = deps.bank.get("local-minima")
     hint = interview.hint()
-    assert "힌트 1/" in hint.message
-    assert not any(kp.keyword.lower() in hint.message.lower() for kp in card.keypoints)
+    assert "힌트 1/" in say(hint)
+    assert not any(kp.keyword.lower() in say(hint).lower() for kp in card.keypoints)
     assert deps.history.turns(interview.session.id)[0].hints_used == 1
     assert [e["kind"] for e in deps.history.events(interview.session.id)] == ["start", "hint"]
 
@@ -108,19 +101,19 @@ def test_dont_know_records_all_missed_and_shows_the_reference(deps: Deps):
     interview, _ = start(deps, n_questions=2)
     card = deps.bank.get(interview.current.card_id)
     reply = interview.answer("모르겠습니다")
-    assert card.answer.splitlines()[0] in reply.message
+    assert card.answer.splitlines()[0] in say(reply)
     turn = deps.history.turns(interview.session.id)[0]
     assert turn.outcome == "dont_know" and turn.grade.score == 0
     assert {kp.verdict for kp in turn.grade.keypoints} == {"missing"}
-    assert reply.question.kind == "main" and reply.question.main_index == 2
+    assert reply.waiting.kind == "main" and reply.waiting.main_index == 2
 
 
 def test_skip_moves_to_the_next_main_question_and_finish_ends_early(deps: Deps):
     interview, _ = start(deps, n_questions=3)
     reply = interview.skip()
-    assert reply.question.main_index == 2 and reply.grade is None
+    assert reply.waiting.main_index == 2 and reply.grade is None
     reply = interview.finish()
-    assert reply.finished and "면접 결과" in reply.message
+    assert reply.finished and "면접 결과" in say(reply)
     turns = deps.history.turns(interview.session.id)
     assert [t.outcome for t in turns] == ["skipped", None]
     assert deps.history.session(interview.session.id).status == "finished"
@@ -130,9 +123,9 @@ def test_skip_moves_to_the_next_main_question_and_finish_ends_early(deps: Deps):
 def test_an_answer_touching_a_follow_up_leads_to_it(deps: Deps):
     interview, _ = start(deps, topics="local-minima", n_questions=1)
     reply = interview.answer(LOCAL_MINIMA_ANSWER)
-    assert reply.question.kind == "follow_up" and reply.question.card_id == "escape-local-minima"
-    assert reply.question.parent_card_id == "local-minima"
-    assert "Local Minima" in reply.question.question
+    assert reply.waiting.kind == "follow_up" and reply.waiting.card_id == "escape-local-minima"
+    assert reply.waiting.parent_card_id == "local-minima"
+    assert "Local Minima" in reply.waiting.question
 
 
 def test_follow_ups_stop_at_the_configured_limit(deps: Deps):
@@ -149,7 +142,7 @@ def test_follow_ups_stop_at_the_configured_limit(deps: Deps):
 def test_a_probe_aims_at_a_missed_key_point_and_merges_with_the_first_answer(deps: Deps):
     interview, _ = start(deps, topics="overfitting-remedies", n_questions=1, max_follow_ups=1)
     first = interview.answer("데이터 양 늘리기가 가장 좋습니다.")
-    probe = first.question
+    probe = first.waiting
     assert probe.kind == "probe" and probe.card_id == "overfitting-remedies"
     assert probe.probe_keyword not in probe.question
     second = interview.answer("dropout을 쓰고 weight에 norm penalty를 주는 regularization도 합니다.")
@@ -168,7 +161,7 @@ def test_real_interview_mode_holds_feedback_until_the_end(deps: Deps):
     interview, _ = start(deps, n_questions=1, feedback_mode="end", max_follow_ups=0)
     reply = interview.answer(reference_for(deps, interview))
     assert reply.finished and reply.grade is None
-    held, report = reply.message.split("면접 결과", 1)
+    held, report = say(reply).split("면접 결과", 1)
     assert "점수" not in held and "점수" in report
 
 
@@ -180,10 +173,10 @@ def test_resume_rebuilds_the_interview_from_the_store(deps: Deps, indexed_runtim
     resumed = Interview.resume(fresh, interview.session.id)
     assert resumed.current.id == interview.current.id and resumed.current.hints_used == 1
     assert [t.answer for t in resumed.turns] == [t.answer for t in interview.turns]
-    assert "이어서" in resumed.resume_reply().message
+    assert "이어서" in say(resumed.resumed())
     reply = resumed.answer(reference_for(fresh, resumed))
     assert reply.finished
-    assert len(resumed.messages()) >= 4
+    assert len(transcript(resumed)) >= 4
 
 
 def test_merge_keeps_the_better_verdict_per_key_point():
@@ -201,16 +194,16 @@ def test_merge_keeps_the_better_verdict_per_key_point():
 
 def test_a_graded_card_with_a_demo_offers_it_and_the_demo_runs_without_moving_on(deps: Deps):
     interview, _ = start(deps, topics="dropout", n_questions=1)
-    assert interview.run_demo().message == NO_DEMO  # nothing graded yet: the demo would give the answer away
+    assert say(interview.run_demo()) == NO_DEMO  # nothing graded yet: the demo would give the answer away
     reply = interview.message("드롭아웃은 co-adaptation을 막습니다.")
-    assert "💡 예시 실행" in reply.message and "/demo" in reply.message
-    assert "Dropout 마스크" in reply.message and "interviewer sandbox --demo dropout-mask" in reply.message
+    assert "💡 예시 실행" in say(reply) and "/demo" in say(reply)
+    assert "Dropout 마스크" in say(reply) and "interviewer sandbox --demo dropout-mask" in say(reply)
     turns_before, waiting = deps.history.turns(interview.session.id), interview.current
     ran = interview.message("/demo")
-    assert ran.run is not None and ran.run.ok, ran.message
-    assert ran.grade is None and ran.question is waiting and interview.current is waiting
-    assert "Dropout 마스크" in ran.message and "```python" in ran.message
-    assert ran.run.stdout.strip() and ran.run.stdout.strip().splitlines()[0] in ran.message
+    assert ran.run is not None and ran.run.ok, say(ran)
+    assert ran.grade is None and ran.waiting is waiting and interview.current is waiting
+    assert "Dropout 마스크" in say(ran) and "```python" in say(ran)
+    assert ran.run.stdout.strip() and ran.run.stdout.strip().splitlines()[0] in say(ran)
     assert deps.history.turns(interview.session.id) == turns_before  # no answer recorded
     event = deps.history.events(interview.session.id)[-1]
     assert event["kind"] == "sandbox" and event["data"]["demo"] == "dropout-mask" and event["data"]["ok"]
@@ -219,16 +212,16 @@ def test_a_graded_card_with_a_demo_offers_it_and_the_demo_runs_without_moving_on
 def test_a_card_without_a_demo_offers_none(deps: Deps):
     interview, _ = start(deps, topics="local-minima", n_questions=1, max_follow_ups=0)
     reply = interview.answer(LOCAL_MINIMA_ANSWER)
-    assert "예시 실행" not in reply.message
-    assert interview.run_demo().message == NO_DEMO
+    assert "예시 실행" not in say(reply)
+    assert say(interview.run_demo()) == NO_DEMO
 
 
 def test_real_interview_mode_offers_no_demo_before_the_end(deps: Deps):
     interview, _ = start(deps, topics="dropout", n_questions=1, feedback_mode="end", max_follow_ups=1)
     reply = interview.answer("드롭아웃은 co-adaptation을 막습니다.")
-    assert "예시 실행" not in reply.message
+    assert "예시 실행" not in say(reply)
     held = interview.run_demo()
-    assert held.run is None and "끝난 뒤" in held.message
+    assert held.run is None and "끝난 뒤" in say(held)
     interview.finish()
     assert interview.run_demo().run.ok
 
@@ -237,10 +230,10 @@ def test_numpy_code_runs_in_the_sandbox_and_is_kept_as_an_event(deps: Deps):
     interview, _ = start(deps)
     waiting = interview.current
     reply = interview.message("/numpy import numpy as np\nprint(np.arange(4).sum())")
-    assert reply.run.ok and "\n6\n" in reply.message and interview.current is waiting
+    assert reply.run.ok and "\n6\n" in say(reply) and interview.current is waiting
     blocked = interview.run_code("import os\nos.listdir('/')")
-    assert not blocked.run.ok and blocked.run.blocked == "import" and "import할 수 없습니다" in blocked.message
-    assert interview.run_code("   ").message == NO_CODE
+    assert not blocked.run.ok and blocked.run.blocked == "import" and "import할 수 없습니다" in say(blocked)
+    assert say(interview.run_code("   ")) == NO_CODE
     events = [e["data"] for e in deps.history.events(interview.session.id) if e["kind"] == "sandbox"]
     assert [e["ok"] for e in events] == [True, False] and events[1]["code"].startswith("import os")
     assert deps.history.turns(interview.session.id)[0].answer is None

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.llm import FAILURE_NOTICES, build_voice, unsure
+from interviewer.judging import unsure
+from interviewer.llm import FAILURE_NOTICES, build_voice
 from interviewer.models import Card, KeyPoint
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from interviewer.history import KeywordState, stamp
-from interviewer.interview import Deps, Interview, Options, plan_questions
+from interviewer.interview import Deps, Interview
+from interviewer.planning import Options, plan_questions
+from interviewer.presenter import say
 from interviewer.progress import INTERVAL_DAYS, review_cards, schedule
 from interviewer.runtime import Runtime
 
@@ -83,7 +85,7 @@ def test_due_cards_come_first_missed_first_and_the_seed_keeps_review_on(deps: De
     assert review_cards(deps.history, deps.bank, "", eligible, at=later) == ["overfitting-remedies", "dropout"]
     for seed in (1, 2, 3, 4):
         interview, reply = Interview.start(deps, Options(n_questions=2, topics=TOPICS, seed=seed))
-        assert interview.session.plan[0] == "overfitting-remedies" and "복습" in reply.message
+        assert interview.session.plan[0] == "overfitting-remedies" and "복습" in say(reply)
         assert "dropout" not in interview.session.plan[:1]
         start = [e for e in deps.history.events(interview.session.id) if e["kind"] == "start"][0]
         assert start["data"]["review"] == ["overfitting-remedies"]
@@ -94,7 +96,7 @@ def test_no_review_plans_by_the_seed_alone(deps: Deps):
     seeded = plan_questions(deps.bank, TOPICS, 2, seed=8)
     assert seeded[0] != "overfitting-remedies"  # so the check below can tell review from no review
     interview, reply = Interview.start(deps, Options(n_questions=2, topics=TOPICS, seed=8, review=False))
-    assert interview.session.plan == seeded and "복습" not in reply.message
+    assert interview.session.plan == seeded and "복습" not in say(reply)
     reviewed, _ = Interview.start(deps, Options(n_questions=2, topics=TOPICS, seed=8))
     assert reviewed.session.plan[0] == "overfitting-remedies"
 
@@ -102,7 +104,7 @@ def test_no_review_plans_by_the_seed_alone(deps: Deps):
 def test_review_stays_inside_the_topic_filter(deps: Deps):
     interview_once(deps, {}, topics=["overfitting-remedies"], n_questions=1)
     interview, reply = Interview.start(deps, Options(n_questions=1, topics=["optimization"], seed=2))
-    assert deps.bank.get(interview.session.plan[0]).topic == "optimization" and "복습" not in reply.message
+    assert deps.bank.get(interview.session.plan[0]).topic == "optimization" and "복습" not in say(reply)
 
 
 def test_each_login_has_its_own_progress(deps: Deps):
@@ -110,7 +112,7 @@ def test_each_login_has_its_own_progress(deps: Deps):
     assert {k.learner for k in deps.history.keyword_progress("kim")} == {"kim"}
     assert deps.history.keyword_progress("") == [] and deps.history.keyword_progress("lee") == []
     lee, reply = Interview.start(deps, Options(n_questions=1, topics=TOPICS, seed=8, client="app:lee"))
-    assert "복습" not in reply.message
+    assert "복습" not in say(reply)
 
 
 def test_chat_no_review_flag(cli, deps: Deps):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.interview import Deps, Interview, Options
+from interviewer.interview import Deps, Interview
+from interviewer.planning import Options
 from interviewer.report import highlight, load_report, render
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings

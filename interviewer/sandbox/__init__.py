@@ -27,6 +27,6 @@ def sandbox_layers() -> dict:
     """
     probe = run_program("1 + 1")
     active = set(probe.layers)
-    report = {name: name in active for name in (*LAYER_NAMES, "nobody")}
+    report: dict[str, bool | list[str]] = {name: name in active for name in (*LAYER_NAMES, "nobody")}
     report["notes"] = list(probe.notes) + ([] if probe.ok else [f"probe failed: {probe.error}"])
     return report

@@ -148,8 +148,10 @@ def _names_in(node: ast.AST) -> list[str]:
         return [node.name]
     if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
         return [node.name]
-    if isinstance(node, ast.MatchClass | ast.MatchMapping):
-        return [*getattr(node, "kwd_attrs", []), *([node.rest] if getattr(node, "rest", None) else [])]
+    if isinstance(node, ast.MatchClass):
+        return list(node.kwd_attrs)
+    if isinstance(node, ast.MatchMapping):
+        return [node.rest] if node.rest else []
     return []
 
 
@@ -226,10 +228,10 @@ def build_facades(with_pyplot: bool) -> dict[str, types.ModuleType]:
         import matplotlib.pyplot as plt
 
         plt_facade = facade_module("matplotlib.pyplot", plt, allow=PYPLOT_ALLOW)
-        plt_facade.show = lambda *args, **kwargs: None  # figures are collected after the run
+        vars(plt_facade)["show"] = lambda *args, **kwargs: None  # figures are collected after the run
         mpl_facade = types.ModuleType("matplotlib")
-        mpl_facade.pyplot = plt_facade
-        mpl_facade.use = lambda *args, **kwargs: None  # the backend is always Agg
+        # the backend is always Agg
+        vars(mpl_facade).update(pyplot=plt_facade, use=lambda *args, **kwargs: None)
         facades["matplotlib"] = mpl_facade
         facades["matplotlib.pyplot"] = plt_facade
     return facades

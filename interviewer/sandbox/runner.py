@@ -142,6 +142,7 @@ def _supervise(argv: list[str], code: str, pol: Policy, *, scratch: str, env: di
 
 
 def _send_request(proc: subprocess.Popen, request: dict) -> None:
+    assert proc.stdin is not None  # started with stdin=PIPE
     try:
         proc.stdin.write(json.dumps(request).encode("utf-8"))
         proc.stdin.close()
@@ -154,6 +155,7 @@ def _collect(proc: subprocess.Popen, result_fd: int, limits: Limits) -> tuple[by
     deadline = time.monotonic() + limits.wall_seconds
     output, result = bytearray(), bytearray()
     sel = selectors.DefaultSelector()
+    assert proc.stdout is not None  # started with stdout=PIPE
     sel.register(proc.stdout, selectors.EVENT_READ, output)
     sel.register(result_fd, selectors.EVENT_READ, result)
     reason = None

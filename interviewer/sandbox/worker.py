@@ -31,7 +31,7 @@ def main() -> None:
     layers.apply_rlimits(limits)
     sys.stdout = sys.stderr = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), encoding="utf-8",
                                                errors="replace", write_through=True)
-    response = {"layers": ["rlimits"]}
+    response: dict[str, object] = {"layers": ["rlimits"]}
     try:
         namespace = _prepare(request, response)
         response.update(_run(request["code"], namespace, enforce_ast=request["ast"]))
@@ -56,7 +56,7 @@ def _prepare(request: dict, response: dict) -> dict:
         _load_pyplot()
     facades = policy.build_facades(with_pyplot=uses_pyplot)
     if request["ast"]:
-        namespace = {"__builtins__": policy.restricted_builtins(facades), "__name__": "sandbox"}
+        namespace: dict[str, object] = {"__builtins__": policy.restricted_builtins(facades), "__name__": "sandbox"}
         response["layers"].append("ast")
     else:
         namespace = {"__builtins__": __builtins__, "__name__": "sandbox"}
@@ -93,7 +93,10 @@ def _run(code: str, namespace: dict, *, enforce_ast: bool) -> dict:
     tree = policy.parse_program(code)
     if isinstance(tree, policy.Blocked):
         return {"ok": False, "error": tree.describe(), "blocked": tree.rule}
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    tail = tree.body[-1] if tree.body else None
+    last = tail if isinstance(tail, ast.Expr) else None
+    if last is not None:
+        tree.body.pop()
     exec(compile(tree, "<sandbox>", "exec"), namespace)
     result = None
     if last is not None:

@@ -1,0 +1,267 @@
+"""What the candidate reads: interview steps worded in Korean Markdown, for the terminal and the app.
+
+The engine returns `Step`s (`interviewer.steps`) and holds no text; this module is the one place
+that words them, builds the app's API replies from them, and rebuilds a chat in Gradio's message
+format. Everything here is a pure function of its arguments. The voice (templates or an LLM) has
+already written the questions, the feedback prose and the closing line the steps carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import singledispatch
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from interviewer import steps
+from interviewer.history import KeywordState, SessionRecord, Turn
+from interviewer.interview import clip_answer
+from interviewer.markdown import code_block, quoted
+from interviewer.models import Card, Grade
+from interviewer.progress import SessionLine
+from interviewer.report import keypoint_lines, to_markdown
+from interviewer.sandbox import SandboxResult
+
+if TYPE_CHECKING:
+    from interviewer.interview import Interview
+
+NO_INTERVIEW = "진행 중인 면접이 없습니다. 먼저 주제와 질문 수를 고르고 '면접 시작'을 눌러 주세요."
+ALREADY_FINISHED = "이 면접은 이미 끝났습니다. 새 면접을 시작해 주세요."
+EMPTY_ANSWER = "답변이 비어 있어요. 다시 답변해 주세요."
+HELD = "답변을 기록했습니다. (실전 모드: 피드백은 면접이 끝난 뒤에 보여 드립니다.)"
+RESUMED = "이어서 진행합니다."
+SKIPPED = "질문을 건너뛰었습니다."
+DONT_KNOW_REPLY = "괜찮습니다. 모르는 부분은 누락으로 기록해 둘게요."
+NO_MORE_HINTS = "더 드릴 힌트가 없어요. 아는 만큼 답변해 보세요."
+# The command line works after the interview has ended too, when the terminal chat has exited.
+DEMO_OFFER = ("💡 예시 실행: 이 개념을 numpy로 직접 확인해 볼 수 있어요 — `/demo` · {title} "
+              "(`interviewer sandbox --demo {id}`)")
+NO_DEMO = "방금 채점한 질문에는 예시가 없어요. 예시는 답변을 채점한 뒤, 그 질문에 예시가 있을 때 볼 수 있어요."
+DEMO_HELD = "실전 모드에서는 면접이 끝난 뒤에 예시를 볼 수 있어요."
+NO_CODE = "실행할 코드를 `/numpy` 뒤에 적어 주세요. 예: `/numpy import numpy as np; print(np.arange(3))`"
+RUN_HEADING = "🧪 **numpy 실행 결과**"
+NO_REFERENCE = "(참고 답변이 없습니다)"
+SKIPPED_ANSWER = "(건너뜀)"  # a skipped turn's answer bubble when a chat is rebuilt
+DIVIDER = "\n\n---\n\n"  # between what an answer got and what comes next
+
+
+def say(step: steps.Step) -> str:
+    """The chat message of a step: its parts in order, what comes after an answer set apart."""
+    out = ""
+    after_answer = False
+    for part in step.parts:
+        text = word(part)
+        if not text:
+            continue
+        gap = DIVIDER if after_answer and isinstance(part, steps.Question | steps.Closing) else "\n\n"
+        out = f"{out}{gap}{text}" if out else text
+        after_answer = after_answer or isinstance(part, steps.OUTCOMES)
+    return out
+
+
+# Parts that are always the same sentence.
+FIXED: dict[type, str] = {
+    steps.EmptyAnswer: EMPTY_ANSWER, steps.AlreadyFinished: ALREADY_FINISHED, steps.NoInterview: NO_INTERVIEW,
+    steps.Held: HELD, steps.Skipped: SKIPPED, steps.NoMoreHints: NO_MORE_HINTS, steps.NoCode: NO_CODE,
+    steps.DemoHeld: DEMO_HELD, steps.NoDemo: NO_DEMO,
+}
+
+
+@singledispatch
+def word(part: Any) -> str:
+    fixed = FIXED.get(type(part))
+    if fixed is None:
+        raise TypeError(f"no wording for {type(part).__name__}")
+    return fixed
+
+
+@word.register
+def _planned(part: steps.Planned) -> str:
+    lines = []
+    if part.planned < part.requested:
+        lines.append(f"선택한 주제에는 질문이 {part.planned}개뿐이라 {part.planned}개로 진행합니다.")
+    if part.review:
+        lines.append(f"지난 면접에서 복습할 때가 된 키워드가 있는 질문 {part.review}개부터 시작합니다.")
+    return "\n\n".join(lines)
+
+
+@word.register
+def _intro(part: steps.Intro) -> str:
+    return (f"모의 면접을 시작합니다. 질문 {part.planned}개"
+            f"{', 꼬리 질문 포함' if part.follow_ups else ''}"
+            f"{' · 실전 모드 (피드백은 마지막에)' if part.feedback_at_end else ''}.")
+
+
+@word.register
+def _notices(part: steps.Notices) -> str:
+    return notice_lines(part.texts)
+
+
+@word.register
+def _question(part: steps.Question) -> str:
+    return f"{RESUMED}\n\n{part.turn.question}" if part.resumed else part.turn.question
+
+
+@word.register
+def _truncated(part: steps.Truncated) -> str:
+    return f"_답변이 너무 길어 앞의 {part.limit:,}자만 채점했습니다 (받은 길이 {part.received:,}자)._"
+
+
+@word.register
+def _feedback(part: steps.Feedback) -> str:
+    return format_feedback(part.grade, part.prose)
+
+
+@word.register
+def _reference(part: steps.Reference) -> str:
+    return f"{DONT_KNOW_REPLY}\n\n{reference_block(part.card)}"
+
+
+@word.register
+def _demo_offer(part: steps.DemoOffer) -> str:
+    return DEMO_OFFER.format(title=part.demo.title, id=part.demo.id)
+
+
+@word.register
+def _hint(part: steps.Hint) -> str:
+    return f"💡 힌트 {part.number}/{part.total}: **{part.about}** 관점에서 떠올려 보세요."
+
+
+@word.register
+def _sandbox_run(part: steps.SandboxRun) -> str:
+    if part.demo is None:
+        return sandbox_message(RUN_HEADING, part.result)
+    heading = f"🧪 **예시 실행: {part.demo.title}**\n\n{code_block(part.demo.code.strip(), 'python')}"
+    return sandbox_message(heading, part.result)
+
+
+@word.register
+def _closing(part: steps.Closing) -> str:
+    return "\n\n".join(filter(None, [notice_lines(part.notices), part.prose or "", to_markdown(part.report)]))
+
+
+def notice_lines(texts: list[str]) -> str:
+    return "\n\n".join(f"_{text}_" for text in texts)
+
+
+def format_feedback(grade: Grade, prose: str | None = None) -> str:
+    """The feedback after one answer: score, then the key point lines, then any prose."""
+    lines = [f"**점수 {grade.score}/100 · 등급 {grade.grade}/4**", *keypoint_lines(grade.keypoints)]
+    lines += [f"- _{notice}_" for notice in grade.notices]
+    if prose:
+        lines += ["", prose]
+    return "\n".join(lines)
+
+
+def reference_block(card: Card) -> str:
+    return "**참고 답변**\n" + quoted(card.answer or NO_REFERENCE)
+
+
+def sandbox_message(heading: str, result: SandboxResult) -> str:
+    """A sandbox run for the chat: its output came from untrusted code, so it stays plain text."""
+    figures = f"\n\n🖼 그림 {len(result.figures)}개" if result.figures else ""
+    return f"{heading}\n\n{code_block(result.as_text())}{figures}"
+
+
+# --- the app: its API replies and Gradio's message format --------------------------------------
+
+def question_api(turn: Turn | None) -> dict | None:
+    if turn is None:
+        return None
+    return {"card_id": turn.card_id, "question": turn.question, "follow_up": turn.kind != "main"}
+
+
+def start_api(step: steps.Step) -> dict:
+    """The `/start` contract: the session and its first question."""
+    turn = step.waiting
+    assert turn is not None  # a started interview waits for its first answer
+    return {"session_id": step.session_id, "card_id": turn.card_id, "question": turn.question,
+            "message": say(step)}
+
+
+def answer_api(step: steps.Step) -> dict:
+    """The `/answer` contract: what the answer got and the question now waiting."""
+    return {"session_id": step.session_id, "message": say(step),
+            "grade": step.grade.model_dump(mode="json") if step.grade else None,
+            "next": question_api(step.waiting), "finished": step.finished}
+
+
+def finish_api(session_id: str | None, interview: Interview | None) -> dict:
+    """The `/finish` contract: the report as Markdown and as the JSON of `report --format json`."""
+    if interview is None:
+        return {"session_id": None, "report_markdown": NO_INTERVIEW, "report_json": None}
+    report = interview.report()
+    return {"session_id": session_id, "report_markdown": to_markdown(report),
+            "report_json": report.model_dump(mode="json")}
+
+
+def chat_turn(text: str, files: list[Path] | None = None) -> dict:
+    """One assistant message in Gradio's format, with the figures of a sandbox run under it."""
+    content: Any = [text, *({"path": str(path)} for path in files)] if files else text
+    return {"role": "assistant", "content": content}
+
+
+def shown_answer(text: str) -> str | None:
+    """The candidate's answer as the chat shows it: nothing for an empty one, long pastes cut where
+    the grader cut them."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    clipped, cut = clip_answer(text)
+    return f"{clipped} …" if cut else clipped
+
+
+def transcript(interview: Interview) -> list[dict]:
+    """The chat so far, rebuilt from the store (Gradio message format)."""
+    out = []
+    for turn in interview.turns:
+        out.append({"role": "assistant", "content": turn.question})
+        if turn.pending:
+            continue
+        out.append({"role": "user", "content": turn.answer or SKIPPED_ANSWER})
+        if turn.result and interview.feedback_shown:
+            shown = format_feedback(turn.result) if turn.outcome == "answered" else \
+                reference_block(interview.deps.bank.get(turn.card_id))
+            out.append({"role": "assistant", "content": shown})
+    return out
+
+
+
+# --- history: the same rows in the app's tables and the terminal's listing ----------------------
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    started: str  # "YYYY-MM-DD HH:MM" (UTC)
+    state: str
+    questions: int
+    answered: int
+    average_score: int | None
+
+
+@dataclass(frozen=True)
+class KeywordRow:
+    keyword: str
+    card_id: str
+    record: str  # covered / asked
+    box: int
+    due: str  # "YYYY-MM-DD"
+
+
+def session_rows(lines: list[SessionLine]) -> list[SessionRow]:
+    return [SessionRow(line.id, stamp_minutes(line.started_at), "완료" if line.finished else "미완료",
+                       line.questions, line.answered, line.average_score) for line in lines]
+
+
+def keyword_rows(states: list[KeywordState]) -> list[KeywordRow]:
+    return [KeywordRow(k.keyword, k.card_id, f"{k.covered}/{k.asked}", k.box, k.due_at[:10]) for k in states]
+
+
+def unfinished_label(session: SessionRecord) -> str:
+    """How an unfinished session is offered for resuming."""
+    return f"{session.id} · {len(session.plan)}문항 · {stamp_minutes(session.updated_at)} UTC"
+
+
+def stamp_minutes(stamp: str) -> str:
+    """A stored timestamp to the minute, as people read it."""
+    return stamp[:16].replace("T", " ")
