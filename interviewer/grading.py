@@ -156,11 +156,11 @@ class KeyPointModel:
 
     def lexical_share(self, segment: Segment) -> tuple[float, float]:
         """(share of all the key point's word weight, share of the keyword's own) found in the clause."""
-        hits = [w for g, w in zip(self.groups, self.weights, strict=True) if g.hit_segment(segment)]
-        found = [w for g, w in zip(self.groups[:self.keyword_groups], self.weights, strict=False)
-                 if g.hit_segment(segment)]
+        hits = [g.hit_segment(segment) for g in self.groups]
         total, own = sum(self.weights), sum(self.weights[:self.keyword_groups])
-        return (sum(hits) / total if total else 0.0, sum(found) / own if own else 0.0)
+        found = sum(w for w, hit in zip(self.weights, hits, strict=True) if hit)
+        found_own = sum(w for w, hit in zip(self.weights[:self.keyword_groups], hits, strict=False) if hit)
+        return (found / total if total else 0.0, found_own / own if own else 0.0)
 
 
 @dataclass
@@ -187,6 +187,7 @@ class Grader:
         self._models: dict[str, list[KeyPointModel]] = {}
         self._lock = threading.Lock()
         self._df: Counter | None = None
+        self._free_words: dict[str, frozenset[str]] = {}
 
     # --- public -------------------------------------------------------------------------
 
@@ -319,13 +320,16 @@ class Grader:
                      for w in content_words(item)}
         return len({key for key in words - named if len(key) >= 2}) >= MIN_OWN_WORDS
 
-    def _named_words(self, card: Card) -> set[str]:
+    def _named_words(self, card: Card) -> frozenset[str]:
         """Words an answer gets for free: the question's and every keyword's of the card, and filler."""
-        words = {squash(w) for w in content_words(card.title)} | FILLER
-        for kp in card.keypoints:
-            words |= {squash(alt) for concept in kp.terms for alt in concept}
-            words |= {squash(w) for concept in kp.terms for alt in concept for w in content_words(alt)}
-        return words
+        cached = self._free_words.get(card.id)
+        if cached is None:
+            words = {squash(w) for w in content_words(card.title)} | FILLER
+            for kp in card.keypoints:
+                words |= {squash(alt) for concept in kp.terms for alt in concept}
+                words |= {squash(w) for concept in kp.terms for alt in concept for w in content_words(alt)}
+            cached = self._free_words[card.id] = frozenset(words)
+        return cached
 
     def _judge(self, model: KeyPointModel, segments: list[Segment], embeddings: np.ndarray,
                background: np.ndarray, card: Card) -> KeyPointResult:
