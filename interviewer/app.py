@@ -29,6 +29,7 @@ from interviewer import presenter
 from interviewer.charts import warm_up_charts
 from interviewer.commands import DONT_KNOW
 from interviewer.errors import UserError
+from interviewer.export import flashcards, write_apkg
 from interviewer.history import now, stamp
 from interviewer.planning import DEFAULT_QUESTIONS, FEEDBACK_MODES, MAX_QUESTIONS, topics_in_use
 from interviewer.progress import progress_figure
@@ -79,6 +80,15 @@ class ServedFiles:
         folder.mkdir(exist_ok=True)
         files = {fmt: write_report(report, fmt, folder / f"interview-{session_id}.{fmt}") for fmt in FORMATS}
         return ReportView(to_markdown(report), topic_figure(report), files)
+
+    def anki_deck(self, learner: str) -> Path | None:
+        """The learner's Anki deck of due or missed key points, or None when there is nothing in it."""
+        cards = flashcards(self.rt.history, self.rt.bank, learner)
+        if not cards:
+            return None
+        folder = self._served_dir() / "anki" / secrets.token_hex(8)
+        folder.mkdir(parents=True)
+        return write_apkg(cards, folder / "interviewer-review.apkg")
 
     def figures(self, result: SandboxResult | None) -> list[Path]:
         """A sandbox run's figures as PNG files the app can show."""
@@ -151,7 +161,9 @@ def build_app(rt: Runtime, sessions: Sessions | None = None) -> Any:
             week = stamp(datetime.now(UTC) + timedelta(days=REVIEW_WINDOW_DAYS))
             reviews = [[r.when, r.due, r.keyword, r.title, r.state, r.stability, r.difficulty, r.last_verdict]
                        for r in presenter.review_rows([i for i in past.reviews if i.due <= week], at)]
-            return rows, progress_figure(past.sessions), keywords, reviews
+            deck = files.anki_deck(past.learner)
+            return (rows, progress_figure(past.sessions), keywords, reviews,
+                    gr.update(value=deck, interactive=deck is not None))
 
         for trigger in (history_tab.select, history_refresh.click):
             trigger(on_history, None, history_outputs, api_visibility="private")
@@ -195,16 +207,18 @@ def _report_controls() -> list:
 
 
 def _history_controls() -> tuple[list, Any]:
-    """[sessions, chart, weakest keywords, reviews due this week] and the refresh button."""
+    """[sessions, chart, weakest keywords, reviews due this week, Anki download] and the refresh button."""
     refresh = gr.Button("기록 새로고침", elem_id="history-refresh")
     plot = gr.Plot(label="진행 상황", format="png", elem_id="history-plot")
     sessions = gr.Dataframe(headers=SESSION_HEADERS, label="지난 면접", interactive=False,
                             elem_id="history-sessions")
     reviews = gr.Dataframe(headers=REVIEW_HEADERS, label="복습 일정 (FSRS): 지금 / 이번 주", interactive=False,
                            elem_id="history-reviews")
+    deck = gr.DownloadButton("Anki 덱 내려받기 (.apkg: 복습할 때가 됐거나 놓친 적 있는 키워드)", interactive=False,
+                             elem_id="download-anki")
     keywords = gr.Dataframe(headers=KEYWORD_HEADERS, label="약한 키워드 (안정도: FSRS, 일)", interactive=False,
                             elem_id="history-keywords")
-    return [sessions, plot, keywords, reviews], refresh
+    return [sessions, plot, keywords, reviews, deck], refresh
 
 
 def _report_values(files: ServedFiles, session_id: str) -> list:

@@ -254,6 +254,22 @@ def cmd_review(args: argparse.Namespace, rt: Runtime) -> int:
     return 0
 
 
+@command("export")
+def cmd_export(args: argparse.Namespace, rt: Runtime) -> int:
+    """The missed or due key points of the local user as an Anki deck (or CSV)."""
+    from interviewer.export import flashcards, writable, write
+
+    writable(args.out)
+    cards = flashcards(rt.history, rt.bank, learner="", everything=args.all)
+    if not cards:
+        print("내보낼 키워드가 없습니다: 복습할 때가 되었거나 놓친 적이 있는 키워드가 아직 없습니다 "
+              "(--all은 채점된 키워드 전부). 파일은 만들지 않았습니다.")
+        return 0
+    write(cards, args.out, args.format)
+    print(f"키워드 {len(cards)}개를 내보냈습니다: {args.out}")
+    return 0
+
+
 @command("sandbox")
 def cmd_sandbox(args: argparse.Namespace, rt: Runtime) -> int:
     """Run a numpy program (stdin, a file, or a curated demo) in the sandbox."""
@@ -498,6 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("review", help="key points by FSRS due date: due now, then next")
     p.add_argument("--json", action="store_true",
                    help='print [{"card_id","keyword","title","due","stability","difficulty","state","last_verdict"}]')
+
+    p = sub.add_parser("export", help="missed or due key points as an Anki deck (or CSV)")
+    p.add_argument("target", choices=["anki"], metavar="anki", help="what to export to")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.apkg", help="the file to write")
+    p.add_argument("--all", action="store_true", help="every graded key point, not only the due or missed ones")
+    p.add_argument("--format", choices=["apkg", "csv"], default="apkg", help="Anki package (default) or CSV")
 
     p = sub.add_parser("sandbox", help="run a numpy program in the sandbox (code on stdin)")
     p.add_argument("file", nargs="?", help="program file (default: stdin)")
