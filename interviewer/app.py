@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,6 +29,8 @@ from interviewer import presenter
 from interviewer.charts import warm_up_charts
 from interviewer.commands import DONT_KNOW
 from interviewer.errors import UserError
+from interviewer.export import flashcards, write_apkg
+from interviewer.history import now, stamp
 from interviewer.planning import DEFAULT_QUESTIONS, FEEDBACK_MODES, MAX_QUESTIONS, topics_in_use
 from interviewer.progress import progress_figure
 from interviewer.report import FORMATS, load_report, to_markdown, topic_figure, write_report
@@ -45,7 +48,9 @@ DOWNLOAD_LABELS = {"md": "Markdown 내려받기", "html": "HTML 내려받기 (PD
 REPORT_PLACEHOLDER = "면접을 마치면 여기에 결과 보고서가 나옵니다."
 PICK_FIRST = "이어할 면접을 먼저 고르세요."
 SESSION_HEADERS = ["면접", "시작 (UTC)", "상태", "질문 수", "답변 수", "평균 점수"]
-KEYWORD_HEADERS = ["키워드", "질문 카드", "맞힘/출제", "상자", "다음 복습"]
+KEYWORD_HEADERS = ["키워드", "질문 카드", "맞힘/출제", "안정도", "다음 복습"]
+REVIEW_HEADERS = ["언제", "복습 예정 (UTC)", "키워드", "질문", "상태", "안정도", "난이도", "마지막 판정"]
+REVIEW_WINDOW_DAYS = 7  # the 기록 tab lists what is due now and this week
 # The buttons beside the answer box: the event each sends, its label, element id, and how the chat
 # shows the press.
 BUTTONS = (("hint", "힌트", "hint-btn", "💡 힌트"), ("skip", "건너뛰기", "skip-btn", "⏭ 건너뛰기"),
@@ -75,6 +80,15 @@ class ServedFiles:
         folder.mkdir(exist_ok=True)
         files = {fmt: write_report(report, fmt, folder / f"interview-{session_id}.{fmt}") for fmt in FORMATS}
         return ReportView(to_markdown(report), topic_figure(report), files)
+
+    def anki_deck(self, learner: str) -> Path | None:
+        """The learner's Anki deck of due or missed key points, or None when there is nothing in it."""
+        cards = flashcards(self.rt.history, self.rt.bank, learner)
+        if not cards:
+            return None
+        folder = self._served_dir() / "anki" / secrets.token_hex(8)
+        folder.mkdir(parents=True)
+        return write_apkg(cards, folder / "interviewer-review.apkg")
 
     def figures(self, result: SandboxResult | None) -> list[Path]:
         """A sandbox run's figures as PNG files the app can show."""
@@ -141,8 +155,15 @@ def build_app(rt: Runtime, sessions: Sessions | None = None) -> Any:
             rows = [[r.id, r.started, r.state, r.questions, r.answered,
                      "-" if r.average_score is None else r.average_score]
                     for r in presenter.session_rows(past.sessions)]
-            keywords = [[k.keyword, k.card_id, k.record, k.box, k.due] for k in presenter.keyword_rows(past.keywords)]
-            return rows, progress_figure(past.sessions), keywords
+            keywords = [[k.keyword, k.card_id, k.record, k.stability, k.due]
+                        for k in presenter.keyword_rows(past.keywords)]
+            at = now()
+            week = stamp(datetime.now(UTC) + timedelta(days=REVIEW_WINDOW_DAYS))
+            reviews = [[r.when, r.due, r.keyword, r.title, r.state, r.stability, r.difficulty, r.last_verdict]
+                       for r in presenter.review_rows([i for i in past.reviews if i.due <= week], at)]
+            deck = files.anki_deck(past.learner)
+            return (rows, progress_figure(past.sessions), keywords, reviews,
+                    gr.update(value=deck, interactive=deck is not None))
 
         for trigger in (history_tab.select, history_refresh.click):
             trigger(on_history, None, history_outputs, api_visibility="private")
@@ -186,13 +207,18 @@ def _report_controls() -> list:
 
 
 def _history_controls() -> tuple[list, Any]:
+    """[sessions, chart, weakest keywords, reviews due this week, Anki download] and the refresh button."""
     refresh = gr.Button("기록 새로고침", elem_id="history-refresh")
     plot = gr.Plot(label="진행 상황", format="png", elem_id="history-plot")
     sessions = gr.Dataframe(headers=SESSION_HEADERS, label="지난 면접", interactive=False,
                             elem_id="history-sessions")
-    keywords = gr.Dataframe(headers=KEYWORD_HEADERS, label="약한 키워드 (Leitner 상자 1–5)", interactive=False,
+    reviews = gr.Dataframe(headers=REVIEW_HEADERS, label="복습 일정 (FSRS): 지금 / 이번 주", interactive=False,
+                           elem_id="history-reviews")
+    deck = gr.DownloadButton("Anki 덱 내려받기 (.apkg: 복습할 때가 됐거나 놓친 적 있는 키워드)", interactive=False,
+                             elem_id="download-anki")
+    keywords = gr.Dataframe(headers=KEYWORD_HEADERS, label="약한 키워드 (안정도: FSRS, 일)", interactive=False,
                             elem_id="history-keywords")
-    return [sessions, plot, keywords], refresh
+    return [sessions, plot, keywords, reviews, deck], refresh
 
 
 def _report_values(files: ServedFiles, session_id: str) -> list:

@@ -9,6 +9,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, NoReturn
@@ -229,6 +230,43 @@ def cmd_history(args: argparse.Namespace, rt: Runtime) -> int:
         print("\n약한 키워드 (맞힌 횟수/출제 횟수, 다음 복습):")
     for k in keyword_rows(past.keywords):
         print(f"  {k.keyword}  [{k.card_id}]  {k.record}  {k.due}")
+    return 0
+
+
+@command("review")
+def cmd_review(args: argparse.Namespace, rt: Runtime) -> int:
+    """The local user's key points by FSRS due date: what is due now, then what comes next."""
+    from interviewer.history import now
+    from interviewer.presenter import review_rows
+    from interviewer.progress import review_items
+
+    items = review_items(rt.history, rt.bank, learner="")
+    if args.json:
+        print_json([asdict(item) for item in items])
+        return 0
+    if not items:
+        print("아직 복습할 키워드가 없습니다. 면접을 한 번 보면 키워드마다 복습 일정이 생깁니다.")
+        return 0
+    print("언제  복습 예정 (UTC)     키워드  [질문 카드]  상태  안정도  난이도  마지막 판정")
+    for r in review_rows(items, now()):
+        print(f"{r.when}  {r.due}  {r.keyword}  [{r.card_id}]  {r.state}  {r.stability}  {r.difficulty}  "
+              f"{r.last_verdict}")
+    return 0
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace, rt: Runtime) -> int:
+    """The missed or due key points of the local user as an Anki deck (or CSV)."""
+    from interviewer.export import flashcards, writable, write
+
+    writable(args.out)
+    cards = flashcards(rt.history, rt.bank, learner="", everything=args.all)
+    if not cards:
+        print("내보낼 키워드가 없습니다: 복습할 때가 되었거나 놓친 적이 있는 키워드가 아직 없습니다 "
+              "(--all은 채점된 키워드 전부). 파일은 만들지 않았습니다.")
+        return 0
+    write(cards, args.out, args.format)
+    print(f"키워드 {len(cards)}개를 내보냈습니다: {args.out}")
     return 0
 
 
@@ -472,6 +510,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="past sessions with scores, and the weakest key points")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("review", help="key points by FSRS due date: due now, then next")
+    p.add_argument("--json", action="store_true",
+                   help='print [{"card_id","keyword","title","due","stability","difficulty","state","last_verdict"}]')
+
+    p = sub.add_parser("export", help="missed or due key points as an Anki deck (or CSV)")
+    p.add_argument("target", choices=["anki"], metavar="anki", help="what to export to")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.apkg", help="the file to write")
+    p.add_argument("--all", action="store_true", help="every graded key point, not only the due or missed ones")
+    p.add_argument("--format", choices=["apkg", "csv"], default="apkg", help="Anki package (default) or CSV")
 
     p = sub.add_parser("sandbox", help="run a numpy program in the sandbox (code on stdin)")
     p.add_argument("file", nargs="?", help="program file (default: stdin)")

@@ -1,5 +1,5 @@
 """Interview history in SQLite under INTERVIEWER_HOME: sessions, turns (question, answer, grade), events,
-and each learner's progress per key point (Leitner boxes, see `interviewer.progress`).
+and each learner's progress per key point (an FSRS card each, see `interviewer.progress`).
 
 Nothing is lost: each question is written when it is asked, each answer with its grade when it is
 given, one transaction per step, in WAL mode so readers (a report, the history tab) never block the
@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,6 +117,68 @@ def m002_keyword_progress(db: sqlite3.Connection) -> None:
     """)
 
 
+# m003: what a Leitner box meant, as the FSRS card that schedules the same way. At 90 % retention an
+# FSRS interval equals the card's stability in days, so a box's interval is the stability it becomes;
+# box 1 (due at once) becomes a card still learning. The difficulty is the one FSRS 6 gives a card
+# first rated Good. Frozen here: the migration must convert the same way whatever fsrs is installed.
+LEITNER_STABILITY = {2: 1.0, 3: 3.0, 4: 7.0, 5: 14.0}
+LEITNER_DIFFICULTY = 2.118103970459016
+FSRS_LEARNING, FSRS_REVIEW = 1, 2
+
+
+def _card_of_box(box: int, last_review: str, due: str) -> dict:
+    """An FSRS card (`fsrs.Card.to_dict()` minus its id) scheduling like Leitner box `box`."""
+    if box in LEITNER_STABILITY:
+        return {"state": FSRS_REVIEW, "step": None, "stability": LEITNER_STABILITY[box],
+                "difficulty": LEITNER_DIFFICULTY, "due": due, "last_review": last_review}
+    return {"state": FSRS_LEARNING, "step": 0, "stability": None, "difficulty": None, "due": due,
+            "last_review": last_review}
+
+
+@migration
+def m003_fsrs_cards(db: sqlite3.Connection) -> None:
+    """Leitner boxes become FSRS cards; counts, verdicts, times and due dates are kept as they were."""
+    _run_script(db, """
+        CREATE TABLE keyword_progress_fsrs (
+            learner TEXT NOT NULL,         -- '' for the local user, the login behind --auth otherwise
+            card_id TEXT NOT NULL,
+            keyword TEXT NOT NULL,
+            asked INTEGER NOT NULL,        -- sessions in which the key point was graded
+            covered INTEGER NOT NULL,      -- of those, sessions that ended with it covered
+            last_verdict TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            due_at TEXT NOT NULL,          -- the FSRS card's due date
+            session_id TEXT NOT NULL,      -- the session of the last update
+            state INTEGER NOT NULL,        -- fsrs.State: 1 learning, 2 review, 3 relearning
+            step INTEGER,                  -- the (re)learning step, NULL in review
+            stability REAL,                -- days, NULL before the first review
+            difficulty REAL,               -- 1..10, NULL before the first review
+            last_review TEXT,
+            prev_card TEXT,                -- JSON of the FSRS card before that session, so a probe can revise
+                                           -- its step (NULL when the session was the first review)
+            best_evidence TEXT,            -- the candidate's best quote for it so far
+            best_verdict TEXT,             -- the verdict that quote got (covered beats partial)
+            PRIMARY KEY (learner, card_id, keyword)
+        )
+    """)
+    rows = db.execute("SELECT * FROM keyword_progress").fetchall()
+    for row in rows:
+        (learner, card_id, keyword, asked, covered, box, last_verdict, last_seen, due_at, session_id,
+         prev_box) = tuple(row)
+        card = _card_of_box(box, last_seen, due_at)
+        # Before that session's step the key point was in prev_box; a first review had no card yet.
+        prev = None if asked <= 1 else _card_of_box(prev_box, last_seen, last_seen)
+        db.execute("INSERT INTO keyword_progress_fsrs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                   (learner, card_id, keyword, asked, covered, last_verdict, last_seen, due_at, session_id,
+                    card["state"], card["step"], card["stability"], card["difficulty"], card["last_review"],
+                    json.dumps(prev) if prev else None))
+    _run_script(db, """
+        DROP TABLE keyword_progress;
+        ALTER TABLE keyword_progress_fsrs RENAME TO keyword_progress;
+        CREATE INDEX keyword_progress_due ON keyword_progress(learner, due_at)
+    """)
+
+
 def stamp(moment: datetime) -> str:
     """The one timestamp format of the store: UTC ISO 8601, so text order is time order."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
@@ -185,12 +247,18 @@ class KeywordState:
     keyword: str
     asked: int
     covered: int
-    box: int
     last_verdict: str
     last_seen: str
     due_at: str
     session_id: str
-    prev_box: int
+    state: int  # fsrs.State
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    last_review: str | None
+    prev_card: str | None = None  # JSON of the FSRS card before `session_id`'s step
+    best_evidence: str | None = None
+    best_verdict: str | None = None
 
 
 def _json_or_none(grade: Grade | None) -> str | None:
@@ -279,11 +347,9 @@ class Tx:
         return {row["keyword"]: KeywordState(**dict(row)) for row in rows}
 
     def save_keyword_state(self, k: KeywordState) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO keyword_progress (learner, card_id, keyword, asked, covered, box,"
-            " last_verdict, last_seen, due_at, session_id, prev_box) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (k.learner, k.card_id, k.keyword, k.asked, k.covered, k.box, k.last_verdict, k.last_seen,
-             k.due_at, k.session_id, k.prev_box))
+        row = asdict(k)
+        self.db.execute(f"INSERT OR REPLACE INTO keyword_progress ({', '.join(row)})"
+                        f" VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
 
 
 class History:

@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Protocol
 
+from fsrs import Scheduler
+
 from interviewer import planning, progress, steps
 from interviewer.bank import Bank
 from interviewer.commands import DONT_KNOW, chat_command, is_dont_know
@@ -62,11 +64,12 @@ class Deps:
     history: History
     glossary: Glossary | None = None
     demos: Demos = field(default_factory=lambda: Demos([]))
+    scheduler: Scheduler = field(default_factory=progress.scheduler)
 
     @classmethod
     def from_runtime(cls, rt: Runtime) -> Deps:
         return cls(bank=rt.bank, grader=rt.grader, voice=rt.voice, history=rt.history, glossary=rt.glossary,
-                   demos=rt.demos)
+                   demos=rt.demos, scheduler=progress.scheduler(rt.settings.desired_retention))
 
 
 def new_session_id() -> str:
@@ -371,7 +374,8 @@ class Interview:
         with self._writing() as tx:
             tx.answer(turn)
             if turn.result is not None:
-                progress.record(tx, self.learner, self.session.id, turn.result, turn.answered_at or now())
+                progress.record(tx, self.deps.scheduler, self.learner, self.session.id, turn.result,
+                                turn.answered_at or now(), easy=self._easy(turn))
             if turn.truncated:
                 tx.event(self.session.id, "truncated", turn.id, limit=MAX_ANSWER_CHARS)
             if nxt is not None:
@@ -431,6 +435,14 @@ class Interview:
         seq = self.turns[-1].seq + 1 if self.turns else 1
         return Turn(session_id=self.session.id, seq=seq, main_index=number, kind="main", card_id=card.id,
                     question=self.deps.voice.ask(card, number, len(plan)))
+
+    def _easy(self, turn: Turn) -> frozenset[str]:
+        """The key points covered in the card's first answer (not a probe's) given without a hint."""
+        first = next((t for t in self.turns if t.main_index == turn.main_index and t.card_id == turn.card_id
+                      and t.kind != "probe"), turn)
+        if first.outcome != "answered" or first.hints_used or first.grade is None:
+            return frozenset()
+        return frozenset(kp.keyword for kp in first.grade.keypoints if kp.verdict == "covered")
 
     def _latest_result(self, main_index: int, card_id: str, before: int) -> Grade | None:
         for t in reversed(self.turns):

@@ -18,7 +18,7 @@ from interviewer.history import KeywordState, SessionRecord, Turn
 from interviewer.interview import clip_answer
 from interviewer.markdown import code_block, quoted
 from interviewer.models import Card, Grade
-from interviewer.progress import SessionLine
+from interviewer.progress import ReviewItem, SessionLine
 from interviewer.report import keypoint_lines, to_markdown
 from interviewer.sandbox import SandboxResult
 
@@ -244,8 +244,25 @@ class KeywordRow:
     keyword: str
     card_id: str
     record: str  # covered / asked
-    box: int
+    stability: str  # "3.2일", or "-" before the first review
     due: str  # "YYYY-MM-DD"
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    when: str  # "지금" (due now) or "다음" (later)
+    due: str  # "YYYY-MM-DD HH:MM" (UTC)
+    keyword: str
+    card_id: str
+    title: str
+    state: str
+    stability: str
+    difficulty: str
+    last_verdict: str
+
+
+STATE_WORDS = {"learning": "학습 중", "review": "복습", "relearning": "재학습"}
+VERDICT_WORDS = {"covered": "맞힘", "partial": "부분", "missing": "누락", "contradicted": "반대로 답함"}
 
 
 def session_rows(lines: list[SessionLine]) -> list[SessionRow]:
@@ -254,7 +271,20 @@ def session_rows(lines: list[SessionLine]) -> list[SessionRow]:
 
 
 def keyword_rows(states: list[KeywordState]) -> list[KeywordRow]:
-    return [KeywordRow(k.keyword, k.card_id, f"{k.covered}/{k.asked}", k.box, k.due_at[:10]) for k in states]
+    return [KeywordRow(k.keyword, k.card_id, f"{k.covered}/{k.asked}", days(k.stability), k.due_at[:10])
+            for k in states]
+
+
+def days(stability: float | None) -> str:
+    return "-" if stability is None else f"{stability:.1f}일"
+
+
+def review_rows(items: list[ReviewItem], at: str) -> list[ReviewRow]:
+    """The `review` listing as people read it: due now first, then what comes next."""
+    return [ReviewRow("지금" if item.due <= at else "다음", stamp_minutes(item.due), item.keyword, item.card_id,
+                      item.title, STATE_WORDS[item.state], days(item.stability),
+                      "-" if item.difficulty is None else f"{item.difficulty:.1f}",
+                      VERDICT_WORDS.get(item.last_verdict, item.last_verdict)) for item in items]
 
 
 def unfinished_label(session: SessionRecord) -> str:

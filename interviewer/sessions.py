@@ -60,6 +60,8 @@ class PastSessions:
 
     sessions: list[progress.SessionLine]
     keywords: list[KeywordState]
+    reviews: list[progress.ReviewItem]
+    learner: str
 
 
 def may_see(session: SessionRecord, client: str) -> bool:
@@ -122,7 +124,9 @@ class Sessions:
         return [s for s in running if may_see(s, client)][:UNFINISHED_SHOWN]
 
     def history(self, client: str) -> PastSessions:
-        """Past sessions (behind a login only the user's own) and the user's weakest key points."""
+        """Past sessions (behind a login only the user's own), the user's weakest key points and
+        their review schedule."""
         learner = progress.learner_of(client)
         lines = progress.session_lines(self.rt.history, client=client if learner else None)
-        return PastSessions(lines, progress.weakest_keywords(self.rt.history, learner))
+        return PastSessions(lines, progress.weakest_keywords(self.rt.history, learner),
+                            progress.review_items(self.rt.history, self.rt.bank, learner), learner)

@@ -9,6 +9,8 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
+from interviewer.errors import UserError
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # Where each setting comes from: an environment variable, or a global flag of the command line.
 # The README documents every one (a test holds it to that).
@@ -19,6 +21,7 @@ SOURCES = {
     "llm_choice": "INTERVIEWER_LLM", "llm": "INTERVIEWER_LLM", "llm_base_url": "OPENAI_BASE_URL",
     "llm_model": "INTERVIEWER_LLM_MODEL", "openai_api_key": "OPENAI_API_KEY", "llm_judge": "INTERVIEWER_LLM_JUDGE",
     "llm_tools": "INTERVIEWER_LLM_TOOLS", "llm_timeout": "INTERVIEWER_LLM_TIMEOUT",
+    "desired_retention": "INTERVIEWER_DESIRED_RETENTION",
 }
 
 
@@ -46,6 +49,7 @@ class Settings:
     llm_judge: bool = False
     llm_tools: bool | None = None  # None: on for OpenAI, off for local servers (few support tools)
     llm_timeout: float = 30.0  # seconds for one whole LLM reply, streaming included
+    desired_retention: float = 0.9  # FSRS: the chance of recalling a key point when it comes due
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -64,6 +68,7 @@ class Settings:
             llm_judge=_flag(get("llm_judge")) or False,
             llm_tools=_flag(get("llm_tools")),
             llm_timeout=_seconds(get("llm_timeout"), 30.0),
+            desired_retention=_retention(get("desired_retention")),
         )
         return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))
 
@@ -101,3 +106,16 @@ def _seconds(value: str | None, default: float) -> float:
     except ValueError:
         return default
     return seconds if seconds > 0 else default
+
+
+def _retention(value: str | None) -> float:
+    """A desired retention strictly between 0 and 1; anything else is a one-line error."""
+    if not value:
+        return 0.9
+    try:
+        retention = float(value)
+    except ValueError:
+        retention = -1.0
+    if not 0 < retention < 1:
+        raise UserError(f"{SOURCES['desired_retention']} must be a number between 0 and 1, e.g. 0.9 (got {value!r})")
+    return retention

@@ -10,13 +10,18 @@ import signal
 import socket
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
-from interviewer.history import History
+from interviewer.history import History, stamp
+from interviewer.interview import all_missing
 from interviewer.presenter import NO_INTERVIEW
+from interviewer.progress import record, scheduler
+from interviewer.runtime import Runtime
+from interviewer.settings import Settings
 from tests.conftest import CLI, ROOT
 
 READY = re.compile(r"^interviewer: ready in [\d.]+ s: listening on http://127\.0\.0\.1:\d+/$", re.M)
@@ -139,6 +144,11 @@ def test_start_reviews_due_cards_by_default(server: Server):
     c = client(server)
     c.predict(1, "overfitting-remedies", 1, api_name="/start")
     assert c.predict("모르겠습니다", api_name="/answer")["finished"]  # one question, nothing to follow up
+    # FSRS brings a miss back after its first learning step (a minute): the same miss a day ago is due now
+    rt = Runtime(Settings.from_env({"INTERVIEWER_HOME": str(server.home)}))
+    with rt.history.transaction() as tx:
+        record(tx, scheduler(), "", "yesterday", all_missing(rt.bank.get("overfitting-remedies")),
+               stamp(datetime.now(UTC) - timedelta(days=1)))
     again = client(server).predict(1, "overfitting-remedies", 2, api_name="/start")
     assert set(again) == {"session_id", "card_id", "question", "message"}
     assert again["card_id"] == "overfitting-remedies" and "복습할 때가 된" in again["message"]

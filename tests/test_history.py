@@ -16,6 +16,7 @@ from interviewer.history import (
     SessionRecord,
     Turn,
     m001_initial,
+    m002_keyword_progress,
 )
 from interviewer.models import Grade, KeyPointResult
 
@@ -63,10 +64,51 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path):
     assert History(path).migrate() == []
 
 
+def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_path: Path):
+    """A file of the Leitner schema (m001 + m002) upgrades in place: counts, verdicts, times, due dates
+    and sessions stay; each box becomes the FSRS card that schedules like it."""
+    path = tmp_path / "h.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    m001_initial(db)
+    m002_keyword_progress(db)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for name in ("m001_initial", "m002_keyword_progress"):
+        db.execute("INSERT INTO _migrations VALUES (?, '2026-11-01T00:00:00.000+00:00')", (name,))
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.execute("INSERT INTO sessions VALUES ('old', 't', 't', NULL, 'finished', 'chat', 'immediate', 1, 2,"
+               " '[]', 7, '[\"dropout\"]', 'none', NULL, 0, 0)")
+    seen = "2026-11-10T09:00:00.000+00:00"
+    rows = [("", "dropout", "co-adaptation 방지", 3, 2, 3, "covered", seen, "2026-11-13T09:00:00.000+00:00", "old", 2),
+            ("", "dropout", "다양한 모델 학습", 1, 0, 1, "missing", seen, seen, "old", 1),
+            ("kim", "dropout", "다양한 모델 학습", 5, 5, 5, "covered", seen, "2026-11-24T09:00:00.000+00:00", "old", 4)]
+    db.executemany("INSERT INTO keyword_progress VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.execute("COMMIT")
+    db.close()
+    history = History(path)
+    assert history.migrate() == [fn.__name__ for fn in MIGRATIONS[2:]]
+    assert history.session("old").status == "finished"
+    states = {(k.learner, k.keyword): k for learner in ("", "kim") for k in history.keyword_progress(learner)}
+    assert len(states) == 3
+    for learner, card_id, keyword, asked, covered, _box, verdict, last_seen, due, session_id, _ in rows:
+        k = states[(learner, keyword)]
+        assert (k.card_id, k.asked, k.covered, k.last_verdict, k.last_seen, k.due_at, k.session_id) == \
+            (card_id, asked, covered, verdict, last_seen, due, session_id)
+    box3, box1, box5 = states[("", "co-adaptation 방지")], states[("", "다양한 모델 학습")], states[("kim", "다양한 모델 학습")]
+    assert (box3.state, box3.stability, box5.state, box5.stability) == (2, 3.0, 2, 14.0)  # review, days
+    assert (box1.state, box1.step, box1.stability) == (1, 0, None)  # still learning: due at once
+    assert box1.prev_card is None and box3.prev_card is not None  # a first review has nothing to revise to
+    columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(keyword_progress)")}
+    assert not {"box", "prev_box"} & columns
+    assert History(path).migrate() == []
+
+
 def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
     history = History(tmp_path / "h.sqlite3")
-    states = [KeywordState(learner="", card_id="a", keyword=kw, asked=1, covered=0, box=1, last_verdict="missing",
-                           last_seen="2026-11-01T00:00:00.000+00:00", due_at=due, session_id="s1", prev_box=1)
+    states = [KeywordState(learner="", card_id="a", keyword=kw, asked=1, covered=0, last_verdict="missing",
+                           last_seen="2026-11-01T00:00:00.000+00:00", due_at=due, session_id="s1", state=1, step=0,
+                           stability=0.2, difficulty=7.5, last_review="2026-11-01T00:00:00.000+00:00",
+                           best_evidence="학습률이 크면", best_verdict="partial")
               for kw, due in (("학습률", "2026-11-01T00:00:00.000+00:00"), ("momentum", "2026-11-09T00:00:00.000+00:00"))]
     with history.transaction() as tx:
         for state in states:
