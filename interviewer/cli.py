@@ -373,16 +373,34 @@ def format_grade(grade: Grade) -> str:
 
 @command("eval")
 def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
-    from interviewer.evaluation import Outcome, evaluate, format_report, read_examples
+    """Agreement with a labelled file; with --llm-judge, the same file without and with the judge."""
+    from interviewer.evaluation import (
+        Outcome,
+        compare_judge,
+        evaluate,
+        format_comparison,
+        format_report,
+        read_examples,
+    )
 
     examples = read_examples(args.file)
     ready_to_grade(rt)
-    outcomes = [Outcome(ex, rt.grader.grade(rt.bank.get(ex.card_id), ex.answer)) for ex in examples]
-    report = evaluate(outcomes, worst=args.worst)
+    cards = [rt.bank.get(ex.card_id) for ex in examples]
+    plain = [Outcome(ex, rt.deterministic_grader.grade(card, ex.answer)) for ex, card in zip(examples, cards, strict=True)]
+    if not rt.settings.llm_judge:
+        report = evaluate(plain, worst=args.worst)
+        if args.json:
+            print_json(report.as_dict())
+        else:
+            print(format_report(report))
+        return 0
+    judge = rt.grader
+    judged = [Outcome(ex, judge.grade(card, ex.answer)) for ex, card in zip(examples, cards, strict=True)]
+    comparison = compare_judge(plain, judged, worst=args.worst)
     if args.json:
-        print_json(report.as_dict())
+        print_json(comparison.as_dict())
     else:
-        print(format_report(report))
+        print(format_comparison(comparison))
     return 0
 
 
@@ -482,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.add_argument("--worst", type=int, default=10, help="how many misses to list")
     p.add_argument("--json", action="store_true")
+    add_llm_flags(p)
 
     p = sub.add_parser("serve", help="start the Gradio app")
     p.add_argument("--host", default="127.0.0.1")

@@ -3,7 +3,8 @@
 Each line: {"id", "card_id", "kind", "answer", "labels": {seed keyword: covered|missing|contradicted},
 "grade": 0-4}. Metrics are over seed keywords only (curated key points have no human label), except on
 cards without a `Keyword:` line, whose curated key points are the ones labelled.
-A `partial` verdict counts as not covered: wrong credit is worse than a missed one.
+A `partial` verdict counts as not covered: wrong credit is worse than a missed one, and as `missing`
+in the keyword kappa, which compares the three human labels with the grader's verdicts.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from interviewer.errors import UserError
-from interviewer.models import Grade
+from interviewer.models import Grade, KeyPointResult
 from interviewer.verdicts import VERDICTS
 
 LABELS = ("covered", "missing", "contradicted")
@@ -38,8 +39,14 @@ class Outcome:
 
     def verdicts(self) -> dict[str, str]:
         """Verdicts by keyword; curated key points count only on cards that have no seed keywords."""
+        return {kp.keyword: kp.verdict for kp in self._scored()}
+
+    def methods(self) -> dict[str, str]:
+        return {kp.keyword: kp.method for kp in self._scored()}
+
+    def _scored(self) -> list[KeyPointResult]:
         seed = [kp for kp in self.predicted.keypoints if not kp.curated]
-        return {kp.keyword: kp.verdict for kp in seed or self.predicted.keypoints}
+        return seed or self.predicted.keypoints
 
 
 @dataclass
@@ -72,13 +79,47 @@ class Counts:
 
 
 @dataclass
+class MethodCounts:
+    """How often a `covered` verdict reached by one method (lexical, semantic, llm …) was right."""
+    predicted: int = 0
+    correct: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    def as_dict(self) -> dict:
+        return {"precision": round(self.precision, 3), "covered": self.predicted, "right": self.correct}
+
+
+@dataclass
+class KindFigures:
+    """One answer kind's figures: covered counts, keyword kappa, and grades off by two or more."""
+    covered: Counts = field(default_factory=Counts)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    answers: int = 0
+    off_by_two: int = 0
+
+    @property
+    def kappa(self) -> float:
+        return cohen_kappa([h for h, _ in self.pairs], [p for _, p in self.pairs], LABELS)
+
+    def as_dict(self) -> dict:
+        return {**self.covered.as_dict(), "kappa": round(self.kappa, 3), "answers": self.answers,
+                "off_by_two": self.off_by_two}
+
+
+@dataclass
 class Report:
     n_answers: int
     covered: Counts
-    by_kind: dict[str, Counts]
+    by_kind: dict[str, KindFigures]
+    by_method: dict[str, MethodCounts]
     contradicted_recall: float | None
+    keyword_kappa: float
     spearman: float
     qwk: float
+    off_by_two: float
     confusion: dict[str, dict[str, int]]
     grade_confusion: list[list[int]]
     worst: list[dict] = field(default_factory=list)
@@ -88,9 +129,12 @@ class Report:
             "answers": self.n_answers,
             "covered": self.covered.as_dict(),
             "covered_by_kind": {k: c.as_dict() for k, c in sorted(self.by_kind.items())},
+            "covered_by_method": {m: c.as_dict() for m, c in sorted(self.by_method.items())},
             "contradicted_recall": None if self.contradicted_recall is None else round(self.contradicted_recall, 3),
+            "keyword_kappa": round(self.keyword_kappa, 3),
             "spearman_score_vs_grade": round(self.spearman, 3),
             "qwk_grade": round(self.qwk, 3),
+            "grade_off_by_two": round(self.off_by_two, 3),
             "confusion": self.confusion,
             "grade_confusion": self.grade_confusion,
             "worst": self.worst,
@@ -119,17 +163,28 @@ def read_examples(path: Path) -> list[Example]:
 
 
 def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
-    covered, by_kind = Counts(), defaultdict[str, Counts](Counts)
+    covered, by_kind = Counts(), defaultdict[str, KindFigures](KindFigures)
+    by_method = defaultdict[str, MethodCounts](MethodCounts)
     confusion: dict[str, Counter[str]] = {label: Counter() for label in LABELS}
+    pairs: list[tuple[str, str]] = []
     contradicted_total = contradicted_found = 0
     misses = []
     for outcome in outcomes:
-        predicted = outcome.verdicts()
+        kind = by_kind[outcome.example.kind]
+        kind.answers += 1
+        kind.off_by_two += abs(outcome.example.grade - outcome.predicted.grade) >= 2
+        predicted, methods = outcome.verdicts(), outcome.methods()
         for keyword, human in outcome.example.labels.items():
             verdict = predicted.get(keyword, "missing")
             confusion.setdefault(human, Counter())[verdict] += 1
+            pair = (human, as_label(verdict))
+            pairs.append(pair)
+            kind.pairs.append(pair)
             covered.add(human == "covered", verdict == "covered")
-            by_kind[outcome.example.kind].add(human == "covered", verdict == "covered")
+            kind.covered.add(human == "covered", verdict == "covered")
+            if verdict == "covered":
+                by_method[methods[keyword]].predicted += 1
+                by_method[methods[keyword]].correct += human == "covered"
             if human == "contradicted":
                 contradicted_total += 1
                 contradicted_found += verdict == "contradicted"
@@ -140,11 +195,29 @@ def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
     predicted_grades = [o.predicted.grade for o in outcomes]
     misses.sort(key=lambda m: (m["kind_of_error"] != "wrong credit", -len(m["answer"])))
     return Report(
-        n_answers=len(outcomes), covered=covered, by_kind=dict(by_kind),
+        n_answers=len(outcomes), covered=covered, by_kind=dict(by_kind), by_method=dict(by_method),
         contradicted_recall=contradicted_found / contradicted_total if contradicted_total else None,
+        keyword_kappa=cohen_kappa([h for h, _ in pairs], [p for _, p in pairs], LABELS),
         spearman=spearman(scores, humans), qwk=quadratic_weighted_kappa(humans, predicted_grades, 5),
+        off_by_two=sum(k.off_by_two for k in by_kind.values()) / len(outcomes) if outcomes else 0.0,
         confusion={h: {v: confusion[h][v] for v in VERDICTS} for h in confusion},
         grade_confusion=_grade_confusion(humans, predicted_grades), worst=misses[:worst])
+
+
+def as_label(verdict: str) -> str:
+    """A grader verdict as a human label: `partial` is not covered."""
+    return "missing" if verdict == "partial" else verdict
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str], labels: Sequence[str]) -> float:
+    """Cohen's kappa of two raters over the same items: agreement beyond what chance would give."""
+    total = len(a)
+    if total == 0:
+        return 0.0
+    observed = sum(x == y for x, y in zip(a, b, strict=True)) / total
+    count_a, count_b = Counter(a), Counter(b)
+    expected = sum(count_a[label] * count_b[label] for label in labels) / total ** 2
+    return (observed - expected) / (1 - expected) if expected < 1 else 1.0
 
 
 def _miss(outcome: Outcome, keyword: str, human: str, verdict: str) -> dict:
@@ -212,14 +285,21 @@ def format_report(report: Report) -> str:
         f"(tp {c.tp}, fp {c.fp}, fn {c.fn})",
         "contradicted recall: " + ("n/a" if report.contradicted_recall is None
                                    else f"{report.contradicted_recall:.3f}"),
+        f"Cohen's kappa (keywords: covered / missing / contradicted): {report.keyword_kappa:.3f}",
         f"Spearman(score, human grade): {report.spearman:.3f}",
         f"quadratic-weighted kappa (grade): {report.qwk:.3f}",
+        f"grade off by 2 or more: {report.off_by_two:.1%} of answers",
         "",
         "covered by answer kind:",
     ]
-    for kind, counts in sorted(report.by_kind.items()):
+    for kind, figures in sorted(report.by_kind.items()):
+        counts = figures.covered
         lines.append(f"  {kind:<14} P {counts.precision:.2f}  R {counts.recall:.2f}  F1 {counts.f1:.2f}"
+                     f"  kappa {figures.kappa:.2f}  off-by-2 {figures.off_by_two}/{figures.answers}"
                      f"  (tp {counts.tp}, fp {counts.fp}, fn {counts.fn})")
+    lines += ["", "precision of covered by method:"]
+    for method, m in sorted(report.by_method.items()):
+        lines.append(f"  {method:<14} P {m.precision:.2f}  ({m.correct} of {m.predicted} right)")
     lines += ["", "verdict confusion (rows: human, columns: grader):",
               "  " + " " * 13 + "".join(f"{v:>13}" for v in VERDICTS)]
     for human, row in report.confusion.items():
@@ -231,4 +311,53 @@ def format_report(report: Report) -> str:
         for miss in report.worst:
             lines.append(f"  {miss['id']} [{miss['kind']}] {miss['card_id']} / {miss['keyword']}: human "
                          f"{miss['human']}, grader {miss['grader']} — {miss['answer'][:80]!r}")
+    return "\n".join(lines)
+
+
+@dataclass
+class JudgeComparison:
+    """The same labelled file graded without and with the LLM judge, and what the judge changed."""
+    without: Report
+    with_judge: Report
+    changed: int = 0
+    fixed: int = 0
+    broke: int = 0
+
+    def as_dict(self) -> dict:
+        return {"without_judge": self.without.as_dict(), "with_judge": self.with_judge.as_dict(),
+                "judge": {"changed": self.changed, "fixed": self.fixed, "broke": self.broke}}
+
+
+def compare_judge(plain: list[Outcome], judged: list[Outcome], worst: int = 10) -> JudgeComparison:
+    """A judged verdict `fixed` a keyword when it now agrees with the human and the grader did not,
+    `broke` it in the opposite case (agreement on the three labels, partial as missing)."""
+    comparison = JudgeComparison(evaluate(plain, worst), evaluate(judged, worst))
+    for outcome in judged:
+        for kp in outcome._scored():
+            human = outcome.example.labels.get(kp.keyword)
+            if kp.method != "llm" or kp.deterministic_verdict is None or human is None:
+                continue
+            before, after = as_label(kp.deterministic_verdict) == human, as_label(kp.verdict) == human
+            comparison.changed += 1
+            comparison.fixed += after and not before
+            comparison.broke += before and not after
+    return comparison
+
+
+HEADLINE = (("covered precision", lambda r: r.covered.precision), ("covered recall", lambda r: r.covered.recall),
+            ("covered F1", lambda r: r.covered.f1), ("keyword kappa", lambda r: r.keyword_kappa),
+            ("contradicted recall", lambda r: r.contradicted_recall), ("Spearman", lambda r: r.spearman),
+            ("QWK (grade)", lambda r: r.qwk), ("grade off by >= 2", lambda r: r.off_by_two))
+
+
+def format_comparison(comparison: JudgeComparison) -> str:
+    def cell(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    lines = ["agreement with the human labels, without and with the LLM judge:",
+             f"  {'':<22}{'without':>10}{'with':>10}"]
+    for name, figure in HEADLINE:
+        lines.append(f"  {name:<22}{cell(figure(comparison.without)):>10}{cell(figure(comparison.with_judge)):>10}")
+    lines += [f"judge changed {comparison.changed} keyword verdicts: {comparison.fixed} now agree with the human, "
+              f"{comparison.broke} no longer do", "", "with the judge:", format_report(comparison.with_judge)]
     return "\n".join(lines)

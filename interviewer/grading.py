@@ -26,7 +26,7 @@ import numpy as np
 from interviewer.bank import Bank
 from interviewer.errors import UserError
 from interviewer.keypoints import content_words, reference_units
-from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.models import Binding, Card, Grade, KeyPoint, KeyPointResult
 from interviewer.store import KEYPOINTS, Store, keypoint_texts
 from interviewer.text import (
     Glossary,
@@ -86,6 +86,8 @@ CURATED = Thresholds(LEXICAL_MARGIN, SEMANTIC_MARGIN, SEMANTIC_FLOOR, PARTIAL_MA
 LEARNED = Thresholds(lexical_margin=-0.02, semantic_margin=0.04, semantic_floor=0.0, partial_margin=0.015,
                      lexical_share=0.1, semantic_words=False)
 SHORT_ASCII = re.compile(r"^[a-z0-9]{1,3}$")
+# A term that is itself negative ("개입하지 않", "without manual"): a negation matching it states the claim.
+NEGATIVE_TERM = re.compile(r"않|없|아니|못하|not|without|n't")
 # Words that turn a statement around ("오히려 심해진다", "makes it worse"). e5 barely separates a claim
 # from its reversal, so a clause that matches a key point's words is only judged by its nearest
 # wrong claim when it also carries such a word.
@@ -141,6 +143,54 @@ def build_term_groups(kp: KeyPoint, glossary: Glossary) -> list[TermGroup]:
     return groups
 
 
+def word_pattern(word: str) -> re.Pattern:
+    """A word or phrase in normalised text: Latin words whole ("he" not in "the"), spaces and hyphens
+    interchangeable ("define-by-run" = "define by run")."""
+    parts = [re.escape(part) for part in re.split(r"[\s\-]+", normalize(word).strip()) if part]
+    body = r"[\s\-]*".join(parts)
+    lead = r"(?<![a-z0-9])" if parts and parts[0][0].isascii() and parts[0][0].isalnum() else ""
+    tail = r"(?![a-z])" if parts and parts[-1][-1].isascii() and parts[-1][-1].isalnum() else ""
+    return re.compile(lead + body + tail)
+
+
+@dataclass(frozen=True)
+class BindingModel:
+    """A curated binding, compiled: what the claim is about, and the right and the wrong attributes."""
+
+    about: tuple[re.Pattern, ...]
+    says: tuple[re.Pattern, ...]
+    wrong: tuple[re.Pattern, ...]
+
+    @classmethod
+    def of(cls, binding: Binding) -> BindingModel:
+        return cls(*(tuple(word_pattern(w) for w in words) for words in (binding.about, binding.says, binding.wrong)))
+
+
+# What follows a mention tells whether the claim around it is about it (Kiwi's particles, read off the
+# text): a subject or topic ("Xavier는", "Tanh도", "sigmoid의") says what follows of it; an object
+# ("He를", "He init을") takes what comes before ("sigmoid에는 He를"); a mention that is compared, listed
+# or a place ("sigmoid랑", "tanh에는", "ReLU로") is neither, and so is an English one after "than", "like"….
+OBJECT_PARTICLE = re.compile(r"^\s?[^\s,.]{0,12}?(?:을|를)(?:\s|$|,)")
+ASIDE_PARTICLE = re.compile(r"^(?:이랑|랑|와|과|하고|처럼|보다|같이|만큼|에|이나|나|으로|로)")
+ASIDE_WORD = re.compile(r"(?i)\b(?:than|like|as|with|for|to|of|from|over|versus|vs)\s*$")
+
+
+def subject_spans(text: str, subjects: list[tuple[int, re.Pattern]]) -> list[tuple[int, str]]:
+    """(subject index, what the clause says of it): from each mention of a subject to the next one, or
+    back to the previous one when the mention is an object."""
+    found = [(m.start(), m.end(), index) for index, pattern in subjects for m in pattern.finditer(text)]
+    # "leaky relu" is one mention, not also one of "relu"
+    found = [m for m in found if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found)]
+    mentions = sorted(m for m in found if not ASIDE_PARTICLE.match(text[m[1]:]) and not ASIDE_WORD.search(text[:m[0]]))
+    spans = []
+    for k, (start, end, index) in enumerate(mentions):
+        if OBJECT_PARTICLE.match(text[end:]):
+            spans.append((index, text[mentions[k - 1][1] if k else 0:start]))
+        else:
+            spans.append((index, text[end:mentions[k + 1][0] if k + 1 < len(mentions) else len(text)]))
+    return spans
+
+
 @dataclass
 class KeyPointModel:
     """What the grader keeps per key point: concept groups and claim embeddings."""
@@ -149,10 +199,27 @@ class KeyPointModel:
     groups: list[TermGroup]
     claims: np.ndarray          # rows: keyword / explanation / claims, L2-normalised
     contradictions: np.ndarray  # rows: curated wrong claims
-    negative_claims: bool       # the right answer itself is phrased with a negation ("개입하지 않고")
+    negative_claims: bool       # the right answer itself is phrased with a negation ("업데이트가 안 된다")
     # Learned key points: each group's weight (the keyword's own words first, then the anchors' words).
     weights: tuple[float, ...] = ()
     keyword_groups: int = 0
+    bindings: tuple[BindingModel, ...] = ()
+    subjects: tuple[re.Pattern, ...] = ()  # every binding subject of the card: where a claim's span ends
+
+    def swapped_in(self, segment: Segment) -> bool:
+        """Does the clause say one of this key point's wrong attributes of its subject, and not a right
+        one ("Xavier 초기화는 ReLU용", "sigmoid에는 He를")? Each subject's span ends where another begins."""
+        if not self.bindings:
+            return False
+        negated = [normalize(scope) for scope in segment.negations]
+        for index, span in subject_spans(segment.normalized, list(enumerate(self.subjects))):
+            for binding in self.bindings:
+                if self.subjects[index] not in binding.about or any(p.search(span) for p in binding.says):
+                    continue
+                # "Xavier는 ReLU에 맞지 않다" denies the wrong attribute: the right claim put negatively
+                if any(p.search(span) and not any(p.search(scope) for scope in negated) for p in binding.wrong):
+                    return True
+        return False
 
     def lexical_share(self, segment: Segment) -> tuple[float, float]:
         """(share of all the key point's word weight, share of the keyword's own) found in the clause."""
@@ -161,6 +228,23 @@ class KeyPointModel:
         found = sum(w for w, hit in zip(self.weights, hits, strict=True) if hit)
         found_own = sum(w for w, hit in zip(self.weights[:self.keyword_groups], hits, strict=False) if hit)
         return (found / total if total else 0.0, found_own / own if own else 0.0)
+
+    def denied_in(self, segment: Segment) -> bool:
+        """Does a negation of the clause govern this key point's own words? A negation elsewhere in the
+        sentence ("…, so you don't have to tune the initialization") leaves it alone, and so does one
+        that is the key point's own claim put negatively ("사람이 개입하지 않고"). For a learned key point
+        only the keyword's words count: its reference words are as often said negatively as not. Nor can
+        a negation deny a key point whose right claim is itself negative: there it is as often right."""
+        if self.negative_claims:
+            return False
+        groups = self.groups[:self.keyword_groups] if self.keypoint.learned else self.groups
+        for scope in segment.negations:
+            squashed, normalized = squash(scope), normalize(scope)
+            for group in groups:
+                alt = group.hit(squashed, normalized)
+                if alt is not None and not NEGATIVE_TERM.search(alt):
+                    return True
+        return False
 
 
 @dataclass
@@ -172,7 +256,8 @@ class ClauseEvidence:
     margin: float
     contradiction: float
     explains: bool | None = None  # None: the clause explains when it has a predicate
-    negation_counts: bool = True  # may a negation in this clause contradict the key point?
+    denied: bool = False  # a negation of the clause governs the key point's words
+    swapped: bool = False  # the clause says a wrong attribute of the key point's subject (a binding)
 
     @property
     def explanatory(self) -> bool:
@@ -242,9 +327,9 @@ class Grader:
                 models.append(KeyPointModel(kp, groups, _stack(claims), _stack(wrong), claims_are_negated(kp),
                                             weights, len(kp.terms)))
             else:
-                models.append(KeyPointModel(kp, build_term_groups(kp, self.glossary),
-                                            _stack(claims), _stack(wrong), claims_are_negated(kp)))
-        return models
+                models.append(KeyPointModel(kp, build_term_groups(kp, self.glossary), _stack(claims),
+                                            _stack(wrong), claims_are_negated(kp)))
+        return with_bindings(models)
 
     def _anchor_by_meaning(self, card: Card, kp: KeyPoint, keyword_vector: np.ndarray) -> KeyPoint:
         """A keyword whose words appear nowhere in its card ("sinusoidal" for an answer about sin/cos):
@@ -338,23 +423,19 @@ class Grader:
         contradiction = _max_sim(embeddings, model.contradictions)
         evidence = []
         for i, segment in enumerate(segments):
-            explains, negation = None, not model.negative_claims
+            explains, negation = None, model.denied_in(segment)
             if kp.learned:
                 share, own = model.lexical_share(segment)
                 lexical = share >= LEARNED.lexical_share and own > LEARNED.keyword_share
                 n_hit = int(share > 0 or not LEARNED.semantic_words)
                 explains = segment.explanatory and self._explains(segment, model, card)
-                # Only a clause naming the keyword itself can deny it; a negation beside a similar
-                # sentence is as often the right claim put negatively ("it doesn't depend on the batch").
-                negation = negation and own > 0
             else:
                 n_hit = sum(g.hit(segment.squashed, segment.normalized) is not None for g in model.groups)
                 lexical = bool(model.groups) and n_hit == len(model.groups)
             evidence.append(ClauseEvidence(segment, lexical, n_hit, float(similarity[i]),
                                            float(similarity[i] - background[i]), float(contradiction[i]), explains,
-                                           negation))
-        return decide(kp, evidence, negation_contradicts=not model.negative_claims,
-                      thresholds=LEARNED if kp.learned else CURATED)
+                                           negation, model.swapped_in(segment)))
+        return decide(kp, evidence, thresholds=LEARNED if kp.learned else CURATED)
 
     def _compose(self, card: Card, results: list[KeyPointResult], segments: list[Segment],
                  embeddings: np.ndarray, background: np.ndarray, answer: str,
@@ -410,12 +491,20 @@ class Tally:
         return round(100 * max(0.0, self.coverage - 0.25 * self.contradicted / self.n))
 
 
+def with_bindings(models: list[KeyPointModel]) -> list[KeyPointModel]:
+    """Compile each key point's bindings; every subject of the card bounds the spans of all of them."""
+    compiled = [tuple(BindingModel.of(b) for b in m.keypoint.bindings) for m in models]
+    subjects = tuple(dict.fromkeys(p for bindings in compiled for b in bindings for p in b.about))
+    for model, bindings in zip(models, compiled, strict=True):
+        model.bindings, model.subjects = bindings, subjects
+    return models
+
+
 def claims_are_negated(kp: KeyPoint) -> bool:
     return any(segment.negated for claim in kp.claims for segment in segment_answer(claim))
 
 
-def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: bool = True,
-           thresholds: Thresholds = CURATED) -> KeyPointResult:
+def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds = CURATED) -> KeyPointResult:
     """The verdict for one key point from the evidence of every clause."""
     def result(verdict: Verdict, ev: ClauseEvidence | None, method: str) -> KeyPointResult:
         return KeyPointResult(keyword=kp.keyword, verdict=verdict, evidence=ev.segment.text if ev else None,
@@ -435,8 +524,10 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: b
     for ev in evidence:
         method = matched(ev)
         wrong_claim = _nearer_wrong_claim(ev)
-        negated = ev.segment.negated and negation_contradicts and ev.negation_counts
-        if method and (negated or wrong_claim):
+        negated = ev.denied
+        if ev.swapped:
+            contradicting.append((ev, "binding"))
+        elif method and (negated or wrong_claim):
             contradicting.append((ev, "negation" if negated else "contradiction-claim"))
         elif wrong_claim and ev.margin >= t.partial_margin:
             contradicting.append((ev, "contradiction-claim"))
@@ -445,7 +536,7 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], negation_contradicts: b
         elif method or (ev.lexical_groups and ev.margin >= t.partial_margin):
             partial.append((ev, method or "partial"))
     # "X가 아니라 Y": a denied word-for-word mention outweighs a merely similar clause elsewhere.
-    denied = [pair for pair in contradicting if pair[0].lexical]
+    denied = [pair for pair in contradicting if pair[0].lexical or pair[0].swapped]
     if covering and not (denied and all(method == "semantic" for _, method in covering)):
         ev, method = max(covering, key=lambda pair: pair[0].margin)
         return result("covered", ev, method)

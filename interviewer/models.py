@@ -23,6 +23,15 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Binding(Model):
+    """A claim tied to what it is about: said of `about`, one of `says` is right and one of `wrong` is
+    the swapped or false version ("Xavier … ReLU용" where Xavier goes with sigmoid/tanh)."""
+
+    about: list[str]
+    says: list[str] = Field(default_factory=list)
+    wrong: list[str]
+
+
 class KeyPoint(Model):
     """One thing a good answer should say: a seed keyword, or a curated addition."""
 
@@ -33,6 +42,7 @@ class KeyPoint(Model):
     terms: list[list[str]] = Field(default_factory=list)
     claims: list[str] = Field(default_factory=list)
     contradictions: list[str] = Field(default_factory=list)
+    bindings: list[Binding] = Field(default_factory=list)
     # The keyword names the idea itself (an optimizer, an init scheme), so naming it covers it.
     named: bool = False
     source: KeyPointSource = "curated"

@@ -115,15 +115,24 @@ class Segment:
     text: str
     start: int
     end: int
-    negated: bool
+    # What each negation of the clause governs, as literal spans of it: "비선형으로 바꾸지는 않습니다" in
+    # "…유지해야 하기 때문에 비선형으로 바꾸지는 않습니다", "you don't have to tune the initialization".
+    negations: tuple[str, ...]
     explanatory: bool  # has a predicate (or is a real English clause), not a bare list of terms
     # Kiwi's lemmas of its content words, squashed ("줄여서" → "줄이"): how learned key points match verbs.
     lemmas: frozenset[str] = frozenset()
+    # What key points are matched against: the clause without its parts that only talk about words
+    # ("BN은 Batch Normalization의 약자이고", "2015년 Ioffe가 제안했고", "…라는 말도 있죠").
+    content: str | None = None
+
+    @property
+    def negated(self) -> bool:
+        return bool(self.negations)
 
     # Every key point of the card matches against these; computed once per clause, not per key point.
     @cached_property
     def normalized(self) -> str:
-        return normalize(self.text)
+        return normalize(self.text if self.content is None else self.content)
 
     @cached_property
     def squashed(self) -> str:
@@ -188,12 +197,99 @@ def _is_explanatory(text: str, tokens) -> bool:
     return bool(_NOTATION.search(text)) or len(_ENGLISH_WORD.findall(text)) >= 5
 
 
-def _is_negated(text: str, tokens) -> bool:
+# Where a negated Korean predicate's clause begins: a connective ending that closes the clause before it
+# ("…유지해야", "…되니까", "…하고,"), "때문에", punctuation. Endings that join an auxiliary ("바꾸지 않",
+# "해 주", "하고 있") belong to the negated predicate.
+_CLAUSE_PUNCT = {"SP", "SF", "SS", "SO"}
+_ENGLISH_CLAUSE_BREAK = re.compile(
+    r"(?i)[,;:()]|\b(?:so|because|since|while|whereas|but|although|though|which|thus|hence|therefore|"
+    r"then|and then|so that)\b")
+
+
+def _closes_clause(tokens, index: int) -> bool:
+    tok = tokens[index]
+    if tok.tag in _CLAUSE_PUNCT:
+        return True
+    if tok.tag == "JKB" and index >= 1 and tokens[index - 1].form == "때문":
+        return True
+    if tok.tag != "EC":
+        return False
+    following = next((t for t in tokens[index + 1:] if t.tag != "JX"), None)
+    return not (following is not None and following.tag == "VX")
+
+
+def _korean_scope(tokens, index: int, start: int, end: int) -> tuple[int, int]:
+    """The negated predicate's clause: back to the ending that closes the clause before it, on to its
+    own ending."""
+    first = next((i + 1 for i in range(index - 1, -1, -1) if _closes_clause(tokens, i)), 0)
+    last = next((i for i in range(index + 1, len(tokens)) if tokens[i].tag in ("EF", "SF")
+                 or _closes_clause(tokens, i)), len(tokens) - 1)
+    scope_start = tokens[first].start if first < len(tokens) else start
+    return max(start, scope_start), min(end, tokens[last].start + tokens[last].len)
+
+
+def _english_scopes(text: str, start: int) -> list[tuple[int, int]]:
+    """Each English negation governs its own clause: from the break before it to the break after."""
+    masked = _ENGLISH_CONDITION.sub(lambda m: " " * len(m.group(0)), text)
+    breaks = [(m.start(), m.end()) for m in _ENGLISH_CLAUSE_BREAK.finditer(text)]
+    scopes = []
+    for match in _ENGLISH_NEGATION.finditer(masked):
+        before = max((e for s, e in breaks if e <= match.start()), default=0)
+        after = min((s for s, e in breaks if s >= match.end()), default=len(text))
+        scopes.append((start + before, start + after))
+    return scopes
+
+
+# Parts of a clause that name, translate or date a term instead of saying what it does: an expansion,
+# a translation, who proposed it and when, what it is called. They mention a keyword without its idea.
+_NAMING = re.compile(
+    r"(?i)(약자|줄임말|준말|abbreviat|acronym|stands\s+for|short\s+for|is\s+called|named\s+after|"
+    r"(?:이?라고|로)\s*(?:도\s*)?(?:번역|부르|불리|불러|부릅|칭)|(?:이?라는|같은)\s*(?:말|이름|용어|표현|단어)|"
+    r"키워드|이름(?:을|으로|에서|이)|에서\s*(?:왔|유래)|영어\s*단어|그리스어|라틴어|"
+    r"\b(?:19|20)\d\d\s*년|\b(?:19|20)\d\d\b|제안(?:했|하였|한|됐|되었)|발표(?:했|한|됐)|논문|"
+    r"만들었|개발(?:했|한)|proposed\s+by|introduced\s+(?:by|in)|invented|coined)")
+# A translation stated as a meaning ("모멘텀은 운동량이라는 뜻") names; a longer "…라는 뜻" defines.
+_MEANS = re.compile(r"(?:이?라는|를|을)\s*(?:뜻|의미)|\bmeans\b")
+_MEANING_MAX_WORDS = 3
+
+
+def _names_only(text: str, tokens) -> bool:
+    if _NAMING.search(text):
+        return True
+    return bool(_MEANS.search(text)) and sum(t.tag in _NOUN_TAGS for t in tokens) <= _MEANING_MAX_WORDS
+
+
+def _content_parts(answer: str, start: int, end: int, tokens) -> tuple[str | None, list]:
+    """The clause without its naming parts (None: nothing to drop), and the tokens of what is kept."""
+    cuts = [i for i in range(len(tokens)) if _closes_clause(tokens, i)]
+    parts, first = [], 0
+    for last in [*cuts, len(tokens) - 1]:
+        # Items without a predicate ("Define and run, define by run이라는 말") join the part they lead to.
+        part = tokens[first:last + 1]
+        if part and (last == len(tokens) - 1 or any(t.tag in _PREDICATE_TAGS for t in part)
+                     or _NAMING.search(answer[part[0].start:part[-1].start + part[-1].len])):
+            parts.append(part)
+            first = last + 1
+    kept, dropped = [], False
+    for part in parts:
+        text = answer[part[0].start:part[-1].start + part[-1].len]
+        if _names_only(text, part):
+            dropped = True
+        else:
+            kept.append((text, part))
+    if not dropped:
+        return None, tokens
+    return " | ".join(text for text, _ in kept), [t for _, part in kept for t in part]
+
+
+def _negation_scopes(answer: str, start: int, end: int, tokens) -> tuple[str, ...]:
+    text = answer[start:end]
     # A hedged guess ("… 아닐까요?") asks rather than denies.
     if text.rstrip().endswith("?"):
-        return False
-    return (any(_korean_negation(tokens, i) for i in range(len(tokens)))
-            or bool(_ENGLISH_NEGATION.search(_ENGLISH_CONDITION.sub(" ", text))))
+        return ()
+    spans = [_korean_scope(tokens, i, start, end) for i in range(len(tokens)) if _korean_negation(tokens, i)]
+    spans += _english_scopes(text, start)
+    return tuple(dict.fromkeys(answer[s:e].strip() for s, e in spans if e > s))
 
 
 def _split_contrast(sentence_text: str, offset: int, tokens) -> list[tuple[int, int, list]]:
@@ -247,9 +343,10 @@ def analyze_pieces(answer: str, pieces: list[tuple[int, str]]) -> list[Segment]:
                     continue
                 lead = len(text) - len(text.lstrip(" \t,;"))
                 start, end = start + lead, start + lead + len(stripped)
-                negated = _is_negated(stripped, toks)
-                segments.append(Segment(stripped, start, end, negated, _is_explanatory(stripped, toks),
-                                        _lemmas(toks)))
+                negations = _negation_scopes(answer, start, end, toks)
+                content, kept = _content_parts(answer, start, end, toks) if toks else (None, toks)
+                segments.append(Segment(stripped, start, end, negations, _is_explanatory(stripped, toks),
+                                        _lemmas(kept), content))
     return segments
 
 
