@@ -62,8 +62,9 @@ SEMANTIC_MARGIN = 0.035    # covered on meaning alone: clearly nearer this key p
 SEMANTIC_FLOOR = 0.86      # ...and close to one of its claims in absolute terms
 PARTIAL_MARGIN = 0.015     # near the key point, but not enough to credit it
 CONTRADICTION_LEAD = 0.02  # nearer a curated wrong claim than the right ones by this much
-RELEVANT_MARGIN = 0.0      # a clause at least this much nearer the card than others is on-topic
+RELEVANT_MARGIN = -0.05    # a clause at most this much farther from the card than from others is on-topic
 RELEVANT_FLOOR = 0.85      # ...and at least this close to one of its claims
+HEDGED_GRADE = 2           # the best grade of an answer that says it is unsure
 
 
 
@@ -576,7 +577,8 @@ def holistic_grade(coverage: float, contradicted: int, n_keypoints: int, explana
         grade = 3
     else:
         grade = 2
-    return max(1, grade - contradicted)
+    # "잘 모르겠는데… 아마 X 같아요": the guess is credited, but a candidate unsure of it is not a 3 or 4
+    return max(1, min(grade, HEDGED_GRADE if dont_know else 4) - contradicted)
 
 
 def select_pieces(pieces: list[tuple[int, str]], models: list[KeyPointModel]) -> list[tuple[int, str]]:

@@ -93,7 +93,8 @@ _ENGLISH_NEGATION = re.compile(
     r"(?i)\b(?:not|never|no|cannot|can't|doesn't|don't|isn't|aren't|won't|wouldn't|shouldn't|didn't|"
     r"hardly|nothing)\b")
 _ENGLISH_WORD = re.compile(r"[A-Za-z]+")
-_DONT_KNOW = re.compile(r"(모르겠|모릅니다|모르겠어요|기억이\s*안|기억나지\s*않|잘\s*모르|i\s*don'?t\s*know|no\s*idea|not\s*sure)",
+_DONT_KNOW = re.compile(r"(모르겠|모릅니다|모르겠어요|기억이\s*안|기억나지\s*않|잘\s*모르|확실(?:하지는|하진|하지|치)\s*않|"
+                        r"생각이\s*안\s*나|i\s*don'?t\s*know|no\s*idea|not\s*sure)",
                         re.I)
 
 
@@ -187,13 +188,28 @@ def _contrast_cuts(tokens) -> list[int]:
 _NOTATION = re.compile(r"(=|←|→|->|\\leftarrow|\\rightarrow)")
 
 
+# What closes a bare list without saying anything of its items ("Xavier, He 초기화가 있습니다").
+_LIST_CLOSER = re.compile(r"\s*(?:등|같은\s*(?:것|거)들?|들)?\s*(?:이|가|도)?\s*(?:있습니다|있어요|있고요|있죠|있다|"
+                          r"입니다|이에요|예요|정도|등)?\s*[.!]?\s*$")
+# A telegraphic clause relates its nouns with case particles ("뉴런 무작위 제거로 co-adaptation 억제") or
+# defines a term after a colon ("val set: 학습 중 성능 평가용").
+_RELATING_TAGS = {"JKB", "JKS", "JKO", "JKG", "JX"}
+
+
+def _is_list(text: str) -> bool:
+    items = [item for item in re.split(r"[,/\n·]+|\s및\s", _LIST_CLOSER.sub("", text)) if item.strip()]
+    return len(items) >= 3 and all(len(i.split()) <= 3 for i in items)
+
+
 def _is_explanatory(text: str, tokens) -> bool:
+    if _is_list(text):
+        return False
     # A formula or an arrow chain ("LR 과다 → overshoot → 발산") states a relation, as a predicate does.
     if any(t.tag in _PREDICATE_TAGS for t in tokens):
         return True
-    items = [item for item in re.split(r"[,/\n·]+", text) if item.strip()]
-    if len(items) >= 3 and all(len(i.split()) <= 3 for i in items):
-        return False
+    nouns = sum(t.tag in _NOUN_TAGS for t in tokens)
+    if nouns >= 3 and (any(t.tag in _RELATING_TAGS for t in tokens) or re.search(r":\s*\S+\s+\S+", text)):
+        return True
     return bool(_NOTATION.search(text)) or len(_ENGLISH_WORD.findall(text)) >= 5
 
 
