@@ -4,7 +4,7 @@ A curation file has the schema of `knowledge/keypoints.yaml`: card id → a list
 or card id → `{topic: ..., keypoints: [...]}`. Entry fields: `keyword` (a seed keyword of the card,
 verbatim, or a new key point with `curated: true`), `category` (the hint), `explanation`, `terms`
 (concept groups), `claims`, `contradictions`, `bindings` (claims tied to their subject: `about`,
-`says`, `wrong`, lists of words), `named`, and `source` (`automatic` or `llm` while a
+`says`, `wrong`, `other`, lists of words), `named`, and `source` (`automatic` or `llm` while a
 draft is unreviewed; absent once reviewed). `team.keypoints.yaml` beside `team.md` is loaded with it.
 Every mistake is `file:line: reason`, before anything is indexed.
 """
@@ -23,7 +23,7 @@ SOURCES = ("automatic", "llm", "curated")
 TEXT_FIELDS = ("keyword", "category", "explanation", "source")
 LIST_FIELDS = ("claims", "contradictions")
 BOOL_FIELDS = ("curated", "named")
-BINDING_FIELDS = ("about", "says", "wrong")
+BINDING_FIELDS = ("about", "says", "wrong", "other")
 ENTRY_FIELDS = set(TEXT_FIELDS) | set(LIST_FIELDS) | set(BOOL_FIELDS) | {"terms", "bindings"}
 CARD_FIELDS = {"topic", "keypoints"}
 
@@ -131,8 +131,8 @@ def _entry(where: str, card_id: str, node: yaml.Node) -> Entry:
                 isinstance(g, list) and g and all(isinstance(t, str | int | float) for t in g) for g in value)):
             raise BankError(where, line, f"{card_id}: terms must be a list of lists of words")
         if name == "bindings" and not _bindings_ok(value):
-            raise BankError(where, line, f"{card_id}: bindings must be a list of {{about, says, wrong}}, each a list "
-                            "of words (about and wrong not empty)")
+            raise BankError(where, line, f"{card_id}: bindings must be a list of {{about, says, wrong, other}}, each a "
+                            "list of words (about, and wrong or other, not empty)")
         if name == "source" and value not in SOURCES:
             raise BankError(where, line, f"{card_id}: source must be one of {', '.join(SOURCES)}")
         fields[name] = value
@@ -148,7 +148,7 @@ def _bindings_ok(value: Any) -> bool:
         return isinstance(x, list) and all(isinstance(w, str) and w.strip() for w in x)
 
     return isinstance(value, list) and all(
-        isinstance(b, dict) and set(b) <= set(BINDING_FIELDS) and b.get("about") and b.get("wrong")
+        isinstance(b, dict) and set(b) <= set(BINDING_FIELDS) and b.get("about") and (b.get("wrong") or b.get("other"))
         and all(words(b[k]) for k in b) for b in value)
 
 

@@ -161,10 +161,12 @@ class BindingModel:
     about: tuple[re.Pattern, ...]
     says: tuple[re.Pattern, ...]
     wrong: tuple[re.Pattern, ...]
+    other: tuple[re.Pattern, ...]
 
     @classmethod
     def of(cls, binding: Binding) -> BindingModel:
-        return cls(*(tuple(word_pattern(w) for w in words) for words in (binding.about, binding.says, binding.wrong)))
+        return cls(*(tuple(word_pattern(w) for w in words)
+                     for words in (binding.about, binding.says, binding.wrong, binding.other)))
 
 
 # What follows a mention tells whether the claim around it is about it (Kiwi's particles, read off the
@@ -173,6 +175,8 @@ class BindingModel:
 # or a place ("sigmoid랑", "tanh에는", "ReLU로") is neither, and so is an English one after "than", "like"….
 OBJECT_PARTICLE = re.compile(r"^\s?[^\s,.]{0,12}?(?:을|를)(?:\s|$|,)")
 ASIDE_PARTICLE = re.compile(r"^(?:이랑|랑|와|과|하고|처럼|보다|같이|만큼|에|이나|나|으로|로)")
+# A new topic after a clause boundary ("…이고, 한 번에 얼마나 움직일지 보폭은 …") ends the subject's span.
+TOPIC_BREAK = re.compile(r"[,;]\s*(?:[^\s,]+\s){0,5}?[^\s,]+(?:은|는)\s")
 ASIDE_WORD = re.compile(r"(?i)\b(?:than|like|as|with|for|to|of|from|over|versus|vs)\s*$")
 
 
@@ -188,7 +192,9 @@ def subject_spans(text: str, subjects: list[tuple[int, re.Pattern]]) -> list[tup
         if OBJECT_PARTICLE.match(text[end:]):
             spans.append((index, text[mentions[k - 1][1] if k else 0:start]))
         else:
-            spans.append((index, text[end:mentions[k + 1][0] if k + 1 < len(mentions) else len(text)]))
+            span = text[end:mentions[k + 1][0] if k + 1 < len(mentions) else len(text)]
+            topic = TOPIC_BREAK.search(span)
+            spans.append((index, span[:topic.start()] if topic else span))
     return spans
 
 
@@ -200,27 +206,30 @@ class KeyPointModel:
     groups: list[TermGroup]
     claims: np.ndarray          # rows: keyword / explanation / claims, L2-normalised
     contradictions: np.ndarray  # rows: curated wrong claims
-    negative_claims: bool       # the right answer itself is phrased with a negation ("업데이트가 안 된다")
+    negative_claims: bool       # the right claim itself negates the key point's words ("업데이트가 안 된다")
     # Learned key points: each group's weight (the keyword's own words first, then the anchors' words).
     weights: tuple[float, ...] = ()
     keyword_groups: int = 0
     bindings: tuple[BindingModel, ...] = ()
     subjects: tuple[re.Pattern, ...] = ()  # every binding subject of the card: where a claim's span ends
 
-    def swapped_in(self, segment: Segment) -> bool:
-        """Does the clause say one of this key point's wrong attributes of its subject, and not a right
-        one ("Xavier 초기화는 ReLU용", "sigmoid에는 He를")? Each subject's span ends where another begins."""
+    def misattributed(self, segment: Segment) -> str | None:
+        """What the clause says of this key point's subject when it is not the right claim: "wrong" for
+        a swapped or false attribute ("Xavier 초기화는 ReLU용", "sigmoid에는 He를"), "other" for another
+        idea altogether (momentum as a squared-gradient average). None when it says a right one or
+        neither. Each subject's span ends where another subject or a new topic begins."""
         if not self.bindings:
-            return False
+            return None
         negated = [normalize(scope) for scope in segment.negations]
         for index, span in subject_spans(segment.normalized, list(enumerate(self.subjects))):
             for binding in self.bindings:
                 if self.subjects[index] not in binding.about or any(p.search(span) for p in binding.says):
                     continue
                 # "Xavier는 ReLU에 맞지 않다" denies the wrong attribute: the right claim put negatively
-                if any(p.search(span) and not any(p.search(scope) for scope in negated) for p in binding.wrong):
-                    return True
-        return False
+                for kind, patterns in (("wrong", binding.wrong), ("other", binding.other)):
+                    if any(p.search(span) and not any(p.search(scope) for scope in negated) for p in patterns):
+                        return kind
+        return None
 
     def lexical_share(self, segment: Segment) -> tuple[float, float]:
         """(share of all the key point's word weight, share of the keyword's own) found in the clause."""
@@ -259,6 +268,7 @@ class ClauseEvidence:
     explains: bool | None = None  # None: the clause explains when it has a predicate
     denied: bool = False  # a negation of the clause governs the key point's words
     swapped: bool = False  # the clause says a wrong attribute of the key point's subject (a binding)
+    elsewhere: bool = False  # ...or another idea altogether: it cannot cover the key point
 
     @property
     def explanatory(self) -> bool:
@@ -325,11 +335,12 @@ class Grader:
                 claims = [*claims, *self._passages([kp.explanation, *kp.claims])]
             if kp.learned:
                 groups, weights = self._learned_groups(card, kp)
-                models.append(KeyPointModel(kp, groups, _stack(claims), _stack(wrong), claims_are_negated(kp),
-                                            weights, len(kp.terms)))
+                models.append(KeyPointModel(kp, groups, _stack(claims), _stack(wrong), False, weights, len(kp.terms)))
             else:
                 models.append(KeyPointModel(kp, build_term_groups(kp, self.glossary), _stack(claims),
-                                            _stack(wrong), claims_are_negated(kp)))
+                                            _stack(wrong), False))
+        for model in models:
+            model.negative_claims = claims_are_negated(model)
         return with_bindings(models)
 
     def _anchor_by_meaning(self, card: Card, kp: KeyPoint, keyword_vector: np.ndarray) -> KeyPoint:
@@ -435,7 +446,7 @@ class Grader:
                 lexical = bool(model.groups) and n_hit == len(model.groups)
             evidence.append(ClauseEvidence(segment, lexical, n_hit, float(similarity[i]),
                                            float(similarity[i] - background[i]), float(contradiction[i]), explains,
-                                           negation, model.swapped_in(segment)))
+                                           negation, *misattribution(model.misattributed(segment))))
         return decide(kp, evidence, thresholds=LEARNED if kp.learned else CURATED)
 
     def _compose(self, card: Card, results: list[KeyPointResult], segments: list[Segment],
@@ -492,6 +503,11 @@ class Tally:
         return round(100 * max(0.0, self.coverage - 0.25 * self.contradicted / self.n))
 
 
+def misattribution(kind: str | None) -> tuple[bool, bool]:
+    """(swapped, elsewhere) of a clause, from what a binding found."""
+    return kind == "wrong", kind == "other"
+
+
 def with_bindings(models: list[KeyPointModel]) -> list[KeyPointModel]:
     """Compile each key point's bindings; every subject of the card bounds the spans of all of them."""
     compiled = [tuple(BindingModel.of(b) for b in m.keypoint.bindings) for m in models]
@@ -501,8 +517,10 @@ def with_bindings(models: list[KeyPointModel]) -> list[KeyPointModel]:
     return models
 
 
-def claims_are_negated(kp: KeyPoint) -> bool:
-    return any(segment.negated for claim in kp.claims for segment in segment_answer(claim))
+def claims_are_negated(model: KeyPointModel) -> bool:
+    """Is the key point's right claim itself said with a negation of its own words ("업데이트가 안 된다")?
+    Then a negated clause is as often right as wrong."""
+    return any(model.denied_in(segment) for claim in model.keypoint.claims for segment in segment_answer(claim))
 
 
 def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds = CURATED) -> KeyPointResult:
@@ -528,6 +546,8 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
         negated = ev.denied
         if ev.swapped:
             contradicting.append((ev, "binding"))
+        elif ev.elsewhere:
+            continue
         elif method and (negated or wrong_claim):
             contradicting.append((ev, "negation" if negated else "contradiction-claim"))
         elif wrong_claim and ev.margin >= t.partial_margin:

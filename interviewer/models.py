@@ -24,12 +24,14 @@ class Model(BaseModel):
 
 
 class Binding(Model):
-    """A claim tied to what it is about: said of `about`, one of `says` is right and one of `wrong` is
-    the swapped or false version ("Xavier … ReLU용" where Xavier goes with sigmoid/tanh)."""
+    """A claim tied to what it is about: said of `about`, one of `says` is right, one of `wrong` is the
+    swapped or false version ("Xavier … ReLU용" where Xavier goes with sigmoid/tanh), one of `other`
+    another idea altogether (momentum described as RMSprop's squared-gradient average)."""
 
     about: list[str]
     says: list[str] = Field(default_factory=list)
-    wrong: list[str]
+    wrong: list[str] = Field(default_factory=list)
+    other: list[str] = Field(default_factory=list)
 
 
 class KeyPoint(Model):

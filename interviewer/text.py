@@ -263,7 +263,8 @@ _NAMING = re.compile(
     r"(?:이?라고|로)\s*(?:도\s*)?(?:번역|부르|불리|불러|부릅|칭)|(?:이?라는|같은)\s*(?:말|이름|용어|표현|단어)|"
     r"키워드|이름(?:을|으로|에서|이)|에서\s*(?:왔|유래)|영어\s*단어|그리스어|라틴어|"
     r"\b(?:19|20)\d\d\s*년|\b(?:19|20)\d\d\b|제안(?:했|하였|한|됐|되었)|발표(?:했|한|됐)|논문|"
-    r"만들었|개발(?:했|한)|proposed\s+by|introduced\s+(?:by|in)|invented|coined)")
+    r"만들었|개발(?:했|한)|proposed\s+by|introduced\s+(?:by|in)|invented|coined|한\s*줄이면|"
+    r"\w\([\w.]*=\s*[\d.]+\)\s*(?:으로|로)\s*(?:씁|써|사용)|[A-Za-z]{2,}의\s*[A-Za-z]\s*(?:가|는|이)\s)")
 # A translation stated as a meaning ("모멘텀은 운동량이라는 뜻") names; a longer "…라는 뜻" defines.
 _MEANS = re.compile(r"(?:이?라는|를|을)\s*(?:뜻|의미)|\bmeans\b")
 _MEANING_MAX_WORDS = 3
