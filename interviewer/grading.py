@@ -88,7 +88,7 @@ LEARNED = Thresholds(lexical_margin=-0.02, semantic_margin=0.04, semantic_floor=
                      lexical_share=0.1, semantic_words=False)
 SHORT_ASCII = re.compile(r"^[a-z0-9]{1,3}$")
 # A term that is itself negative ("개입하지 않", "without manual"): a negation matching it states the claim.
-NEGATIVE_TERM = re.compile(r"않|없|아니|못하|not|without|n't")
+NEGATIVE_TERM = re.compile(r"않|없|아니|못하|not|without|n't|cannot")
 # Words that turn a statement around ("오히려 심해진다", "makes it worse"). e5 barely separates a claim
 # from its reversal, so a clause that matches a key point's words is only judged by its nearest
 # wrong claim when it also carries such a word.
@@ -250,10 +250,14 @@ class KeyPointModel:
         groups = self.groups[:self.keyword_groups] if self.keypoint.learned else self.groups
         for scope in segment.negations:
             squashed, normalized = squash(scope), normalize(scope)
-            for group in groups:
-                alt = group.hit(squashed, normalized)
-                if alt is not None and not NEGATIVE_TERM.search(alt):
-                    return True
+            # "0으로 초기화하지 않고 Xavier 같은 초기화를 쓴다": what follows the denial affirms the point
+            after = segment.text[segment.text.find(scope) + len(scope):]
+            hits = [(group, alt) for group in groups if (alt := group.hit(squashed, normalized)) is not None]
+            # "they cannot co-adapt": the negation is one of the key point's own words, so it states the claim
+            if any(NEGATIVE_TERM.search(alt) for _, alt in hits):
+                continue
+            if any(group.hit(squash(after), normalize(after)) is None for group, _ in hits):
+                return True
         return False
 
 

@@ -216,7 +216,7 @@ def _is_explanatory(text: str, tokens) -> bool:
 # Where a negated Korean predicate's clause begins: a connective ending that closes the clause before it
 # ("…유지해야", "…되니까", "…하고,"), "때문에", punctuation. Endings that join an auxiliary ("바꾸지 않",
 # "해 주", "하고 있") belong to the negated predicate.
-_CLAUSE_PUNCT = {"SP", "SF", "SS", "SO"}
+_CLAUSE_PUNCT = {"SP", "SF", "SS", "SO", "SW"}  # … and arrows ("평행이동 → 원점 안 지나는 데이터")
 _ENGLISH_CLAUSE_BREAK = re.compile(
     r"(?i)[,;:()]|\b(?:so|because|since|while|whereas|but|although|though|which|thus|hence|therefore|"
     r"then|and then|so that)\b")
@@ -238,7 +238,7 @@ def _korean_scope(tokens, index: int, start: int, end: int) -> tuple[int, int]:
     """The negated predicate's clause: back to the ending that closes the clause before it, on to its
     own ending."""
     first = next((i + 1 for i in range(index - 1, -1, -1) if _closes_clause(tokens, i)), 0)
-    last = next((i for i in range(index + 1, len(tokens)) if tokens[i].tag in ("EF", "SF")
+    last = next((i for i in range(index + 1, len(tokens)) if tokens[i].tag in ("EF", "SF", "ETM")
                  or _closes_clause(tokens, i)), len(tokens) - 1)
     scope_start = tokens[first].start if first < len(tokens) else start
     return max(start, scope_start), min(end, tokens[last].start + tokens[last].len)

@@ -227,6 +227,8 @@ def test_a_curation_file_beside_the_bank_extends_its_key_points(tmp_path):
     ("{rnn}:\n  - keyword: 순차 계산\n    named: yes please\n", 3, "named must be true or false"),
     ("{rnn}:\n  - keyword: 순차 계산\n    colour: red\n", 3, "unknown field 'colour'"),
     ("{rnn}:\n  - keyword: [unclosed\n", 3, "invalid YAML"),
+    ("{rnn}:\n  - keyword: 순차 계산\n    bindings: [{about: [RNN], says: [순차]}]\n", 3, "bindings must be a list"),
+    ("{rnn}:\n  - keyword: 순차 계산\n    bindings: [{about: [RNN], wrong: [병렬], who: [x]}]\n", 3, "bindings must be"),
 ])
 def test_bad_curation_files_name_file_and_line(tmp_path, curation, line, reason):
     path = write(tmp_path, TEAM_BANK, "team.md")

@@ -289,3 +289,73 @@ def test_the_grader_reads_the_index_and_the_shell_builds_it(tmp_path, home, cli)
     result = cli("--bank", str(bank), "--no-bundled", "grade", "--card", card_id, "--answer", "가중합입니다.", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["card_id"] == card_id  # `grade` indexed the changed bank first
+
+
+# --- issue 14: the right words for the wrong idea ------------------------------------------------
+
+@pytest.mark.parametrize("answer", [
+    "Xavier 초기화는 ReLU용이라 분산을 2/n으로 잡고, He 초기화는 sigmoid나 tanh에 맞춘 방법입니다.",
+    "sigmoid나 tanh에는 He init을, ReLU에는 Xavier init을 쓰는 게 정석입니다.",
+])
+def test_swapped_subjects_contradict_both(grader_rt, answer):
+    result = verdicts(grade(grader_rt, "weight-initialization", answer))
+    assert result["Xavier init"] == "contradicted" and result["He init"] == "contradicted"
+
+
+def test_the_right_pairs_in_either_order_are_covered(grader_rt):
+    for answer in ("Xavier 초기화는 sigmoid나 tanh에 맞고, He 초기화는 ReLU에 맞춰 분산을 2/n으로 잡습니다.",
+                   "ReLU에는 He를, tanh에는 Xavier를 씁니다."):
+        result = verdicts(grade(grader_rt, "weight-initialization", answer))
+        assert result["Xavier init"] == "covered" and result["He init"] == "covered", answer
+
+
+def test_a_denied_wrong_attribute_is_the_right_claim(grader_rt):
+    result = verdicts(grade(grader_rt, "weight-initialization",
+                            "Xavier 초기화는 ReLU에는 맞지 않아서 sigmoid에 쓰고, ReLU에는 He 초기화를 씁니다."))
+    assert result["Xavier init"] == "covered" and result["He init"] == "covered"
+
+
+def test_a_swapped_framework_is_contradicted(grader_rt):
+    wrong = grade(grader_rt, "tensorflow-vs-pytorch",
+                  "PyTorch는 그래프를 먼저 정의한 다음에 돌리는 정적 방식이고, TensorFlow는 실행하면서 그래프를 만드는 동적 방식입니다.")
+    assert verdicts(wrong) == {"Define and/by run": "contradicted"} and wrong.grade <= 1
+
+
+def test_another_idea_under_the_name_earns_nothing(grader_rt):
+    result = grade(grader_rt, "momentum-formula", "모멘텀은 gradient 제곱의 이동평균으로 learning rate를 나눠주는 방법입니다.")
+    assert verdicts(result)["관성을 적용"] == "missing"
+
+
+def test_a_negation_elsewhere_in_the_sentence_leaves_a_key_point_alone(grader_rt):
+    answer = "Dropout randomly drops neurons so they cannot co-adapt, and at test time you don't drop anything."
+    assert verdicts(grade(grader_rt, "dropout", answer))["co-adaptation 방지"] == "covered"
+    init = grade(grader_rt, "local-minima",
+                 "weight를 0으로 초기화하지 않고 Xavier 같은 초기화 방법을 쓰고, pre-training으로 시작점을 잡아 줍니다.")
+    assert verdicts(init)["weight initialize"] == "covered"
+
+
+def test_a_negated_key_point_in_its_own_clause_is_contradicted(grader_rt):
+    answer = "Activation function은 출력을 정리해 주는 역할이고요, 선형성을 유지해야 하기 때문에 비선형으로 바꾸지는 않습니다."
+    assert verdicts(grade(grader_rt, "cost-and-activation-function", answer))["선형 to 비선형"] == "contradicted"
+
+
+@pytest.mark.parametrize("card_id, answer", [
+    ("sgd-rmsprop-adam", "SGD는 Stochastic Gradient Descent, Adam은 Adaptive Moment Estimation의 줄임말입니다. "
+                         "Adam은 Kingma와 Ba가 2014년에 발표했어요."),
+    ("batch-normalization", "BN은 Batch Normalization의 약자이고 2015년 Ioffe와 Szegedy가 제안했습니다."),
+    ("tensorflow-vs-pytorch", "TensorFlow는 Google이 만들었고, Define and run, define by run이라는 말도 있죠."),
+])
+def test_names_expansions_and_history_are_not_the_idea(grader_rt, card_id, answer):
+    result = grade(grader_rt, card_id, answer)
+    assert "covered" not in verdicts(result).values() and result.grade <= 1
+
+
+def test_a_hedged_right_guess_is_credited_but_graded_down(grader_rt):
+    result = grade(grader_rt, "gd-loss-increase", "정확히는 모르겠는데… 아마 learning rate가 너무 커서 최저점을 넘어가서 그런 것 같아요.")
+    assert verdicts(result) == {"learning rate": "covered"} and result.grade == 2
+
+
+def test_a_short_telegraphic_answer_is_an_explanation(grader_rt):
+    result = grade(grader_rt, "dropout", "Dropout: 뉴런 무작위 제거로 co-adaptation 억제, 앙상블 효과.")
+    assert verdicts(result)["co-adaptation 방지"] == "covered" and result.grade >= 2
+    assert not any("키워드만 나열" in notice for notice in result.notices)
