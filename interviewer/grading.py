@@ -174,10 +174,12 @@ class BindingModel:
 # ("He를", "He init을") takes what comes before ("sigmoid에는 He를"); a mention that is compared, listed
 # or a place ("sigmoid랑", "tanh에는", "ReLU로") is neither, and so is an English one after "than", "like"….
 OBJECT_PARTICLE = re.compile(r"^\s?[^\s,.]{0,12}?(?:을|를)(?:\s|$|,)")
-ASIDE_PARTICLE = re.compile(r"^(?:이랑|랑|와|과|하고|처럼|보다|같이|만큼|에|이나|나|으로|로)")
+ASIDE_PARTICLE = re.compile(r"^(?:이랑|랑|와|과|하고|처럼|보다|같이|만큼|에|이나|나|으로|로)"
+                            # an item of a list, described before it ("…를 고려하는 Xavier(Glorot) init, …")
+                            r"|^(?:\([^)]*\))?(?:\s?(?:[a-z_]+|초기화|방식|함수))?\s*[,/·]")
 # A new topic after a clause boundary ("…이고, 한 번에 얼마나 움직일지 보폭은 …") ends the subject's span.
 TOPIC_BREAK = re.compile(r"[,;]\s*(?:[^\s,]+\s){0,5}?[^\s,]+(?:은|는)\s")
-ASIDE_WORD = re.compile(r"(?i)\b(?:than|like|as|with|for|to|of|from|over|versus|vs)\s*$")
+ASIDE_WORD = re.compile(r"(?i)\b(?:than|like|unlike|as|with|for|to|of|from|over|versus|vs)\s*$")
 
 
 def subject_spans(text: str, subjects: list[tuple[int, re.Pattern]]) -> list[tuple[int, str]]:
@@ -190,7 +192,8 @@ def subject_spans(text: str, subjects: list[tuple[int, re.Pattern]]) -> list[tup
     spans = []
     for k, (start, end, index) in enumerate(mentions):
         if OBJECT_PARTICLE.match(text[end:]):
-            spans.append((index, text[mentions[k - 1][1] if k else 0:start]))
+            begin = max(mentions[k - 1][1] if k else 0, text.rfind(",", 0, start) + 1, text.rfind(";", 0, start) + 1)
+            spans.append((index, text[begin:start]))
         else:
             span = text[end:mentions[k + 1][0] if k + 1 < len(mentions) else len(text)]
             topic = TOPIC_BREAK.search(span)
@@ -446,7 +449,7 @@ class Grader:
                 n_hit = int(share > 0 or not LEARNED.semantic_words)
                 explains = segment.explanatory and self._explains(segment, model, card)
             else:
-                n_hit = sum(g.hit(segment.squashed, segment.normalized) is not None for g in model.groups)
+                n_hit = sum(g.hit_segment(segment) for g in model.groups)
                 lexical = bool(model.groups) and n_hit == len(model.groups)
             evidence.append(ClauseEvidence(segment, lexical, n_hit, float(similarity[i]),
                                            float(similarity[i] - background[i]), float(contradiction[i]), explains,
@@ -560,8 +563,11 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
             covering.append((ev, method))
         elif method or (ev.lexical_groups and ev.margin >= t.partial_margin):
             partial.append((ev, method or "partial"))
-    # "X가 아니라 Y": a denied word-for-word mention outweighs a merely similar clause elsewhere.
+    # "X가 아니라 Y": a denied word-for-word mention outweighs a merely similar clause elsewhere; when
+    # an answer both states a point and denies it in so many words, its last word on it counts.
     denied = [pair for pair in contradicting if pair[0].lexical or pair[0].swapped]
+    if denied and covering and last_start(denied) > last_start(covering):
+        covering = []
     if covering and not (denied and all(method == "semantic" for _, method in covering)):
         ev, method = max(covering, key=lambda pair: pair[0].margin)
         return result("covered", ev, method)
@@ -576,6 +582,10 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
     return KeyPointResult(keyword=kp.keyword, verdict="missing", evidence=None,
                           similarity=round(best.similarity, 4) if best else None, method="none",
                           curated=kp.curated)
+
+
+def last_start(pairs: list[tuple[ClauseEvidence, str]]) -> int:
+    return max(ev.segment.start for ev, _ in pairs)
 
 
 def _nearer_wrong_claim(ev: ClauseEvidence) -> bool:

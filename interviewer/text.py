@@ -163,10 +163,12 @@ def _korean_negation(tokens, index: int) -> bool:
     nxt = tokens[index + 1] if index + 1 < len(tokens) else None
     if tok.tag == "VX" and tok.form == "않":
         return not (nxt and (nxt.form in ("게", "도록") or nxt.tag == "ETM"))
-    if tok.tag == "VA" and tok.form == "없":
+    if tok.tag == "VA" and tok.form.endswith("없"):  # also "상관없", "필요없", "의미없"
         return not (nxt and (nxt.form == "이" or nxt.tag == "ETM"))
     if tok.tag == "MAG" and tok.form in ("안", "못"):
-        return True
+        # "원점 안 지나는 데이터": a relative clause describes a noun, it denies nothing of the answer's
+        ending = next((t for t in tokens[index + 1:] if t.tag.startswith("E")), None)
+        return ending is None or ending.tag != "ETM"
     # "X가 아니라 Y": the clause is cut after 아니라, so this negates X only; "X뿐만 아니라 Y" adds Y.
     return tok.tag == "VCN" and not _not_only(tokens, index)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.evaluation import Counts, quadratic_weighted_kappa, read_examples, spearman
+from interviewer.evaluation import Counts, cohen_kappa, quadratic_weighted_kappa, read_examples, spearman
 
 
 def test_counts_precision_recall_f1():
@@ -31,6 +31,17 @@ def test_quadratic_weighted_kappa():
     assert quadratic_weighted_kappa([0, 4, 0, 4], [4, 0, 4, 0], 5) < 0
     # one grade off on one of four answers: 1 - (1/16) / (8/16), worked out by hand from the definition
     assert quadratic_weighted_kappa([0, 1, 2, 3], [0, 1, 2, 2], 5) == pytest.approx(0.875)
+
+
+def test_cohen_kappa():
+    labels = ("covered", "missing", "contradicted")
+    same = ["covered", "missing", "contradicted", "covered"]
+    assert cohen_kappa(same, same, labels) == pytest.approx(1.0)
+    # observed 3/4; chance (2*3 + 2*1) / 16 = 1/2 from the two raters' label counts: (0.75 - 0.5) / 0.5
+    assert cohen_kappa(["covered", "covered", "missing", "missing"],
+                       ["covered", "covered", "covered", "missing"], labels) == pytest.approx(0.5)
+    # agreeing no more than chance does
+    assert cohen_kappa(["covered", "missing"], ["missing", "covered"], labels) < 0
 
 
 def test_read_examples_names_the_bad_line(tmp_path):
@@ -61,9 +72,19 @@ def test_eval_command_on_a_small_labelled_file(cli, indexed_home, tmp_path):
     assert report["covered"]["tp"] == 1 and report["covered"]["fp"] == 0
     assert set(report["covered_by_kind"]) == {"complete", "dont_know", "negation"}
     assert sum(sum(row) for row in report["grade_confusion"]) == 3
+    assert -1.0 <= report["keyword_kappa"] <= 1.0
+    matrix = report["grade_confusion"]  # rows: human grade, columns: the grader's
+    assert report["grade_off_by_two"] == pytest.approx(
+        sum(n for i, row in enumerate(matrix) for j, n in enumerate(row) if abs(i - j) >= 2) / 3)
+    by_method = report["covered_by_method"]
+    assert sum(m["covered"] for m in by_method.values()) == report["covered"]["tp"] + report["covered"]["fp"]
+    assert all(m["right"] <= m["covered"] for m in by_method.values())
     human = cli("eval", str(path), env={"INTERVIEWER_HOME": str(indexed_home)})
     assert human.returncode == 0
     assert human.stdout.startswith("answers: 3\ncovered: precision")
+    assert "Cohen's kappa" in human.stdout and "grade off by 2 or more" in human.stdout
+    assert "precision of covered by method" in human.stdout
+
 
 
 def test_the_dev_set_meets_the_grader_targets(cli, indexed_home):
@@ -74,10 +95,28 @@ def test_the_dev_set_meets_the_grader_targets(cli, indexed_home):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["answers"] >= 100
-    assert report["covered"]["precision"] >= 0.90
-    assert report["covered"]["f1"] >= 0.85
-    assert report["spearman_score_vs_grade"] >= 0.70
+    assert report["covered"]["precision"] >= 0.93
+    assert report["covered"]["f1"] >= 0.90
+    assert report["keyword_kappa"] >= 0.74
+    assert report["contradicted_recall"] >= 0.50
+    assert report["spearman_score_vs_grade"] >= 0.75
+    assert report["qwk_grade"] >= 0.80
+    assert report["grade_off_by_two"] <= 0.10
+
+
+def test_the_second_dev_set_holds_its_figures(cli, indexed_home):
+    """Issue 14's error kinds (names and trivia, negation scope, swaps, short answers), tuned on: floors
+    just under today's figures (README), not the issue's targets, which it misses."""
+    dev_set = Path(__file__).resolve().parent / "data" / "grading_dev2.jsonl"
+    result = cli("eval", str(dev_set), "--json", env={"INTERVIEWER_HOME": str(indexed_home)})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["answers"] >= 150
+    assert report["covered"]["precision"] >= 0.92
+    assert report["covered"]["f1"] >= 0.89
+    assert report["keyword_kappa"] >= 0.66
     assert report["qwk_grade"] >= 0.70
+    assert report["grade_off_by_two"] <= 0.14
 
 
 def test_an_uncurated_team_bank_grades_meaningfully(cli, tmp_path):

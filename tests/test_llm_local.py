@@ -241,6 +241,29 @@ def test_doctor_reports_the_real_round_trip(llama_server, cli):
     assert checks["bank"]["gradable"] > 0
 
 
+def test_eval_with_the_judge_measures_the_same_file_without_and_with_it(llama_server, indexed_home, tmp_path, cli):
+    rows = [{"id": "a", "card_id": "dropout", "kind": "paraphrase", "answer": ANSWER, "grade": 3,
+             "labels": {"co-adaptation 방지": "covered", "다양한 모델 학습": "covered"}},
+            {"id": "b", "card_id": "dropout", "kind": "dont_know", "answer": "잘 모르겠습니다.", "grade": 0,
+             "labels": {"co-adaptation 방지": "missing", "다양한 모델 학습": "missing"}}]
+    path = tmp_path / "judged.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    env = {"INTERVIEWER_HOME": str(indexed_home), **SLOW_CPU}
+    judge = ["--llm", "local", "--base-url", llama_server, "--model", "smollm2", "--llm-judge"]
+    plain = cli("eval", str(path), "--json", env=env, timeout=300)
+    judged = cli("eval", str(path), "--json", *judge, env=env, timeout=600)
+    assert plain.returncode == 0 and judged.returncode == 0, judged.stderr
+    comparison = json.loads(judged.stdout)
+    # "without" is the deterministic grader on the same file: the plain eval, figure for figure
+    assert comparison["without_judge"] == json.loads(plain.stdout)
+    assert comparison["with_judge"]["answers"] == 2
+    changes = comparison["judge"]
+    assert changes["fixed"] + changes["broke"] <= changes["changed"]
+    text = cli("eval", str(path), *judge, env=env, timeout=600)
+    assert text.returncode == 0 and "without and with the LLM judge" in text.stdout
+    assert re.search(r"keyword kappa\s+-?\d\.\d{3}\s+-?\d\.\d{3}", text.stdout)
+
+
 @pytest.mark.browser
 def test_the_app_shows_a_reply_while_it_streams(llama_server, indexed_home: Path, tmp_path: Path, monkeypatch):
     """In the browser the LLM's draft is the chat's last bubble until the checked reply replaces it."""

@@ -22,7 +22,7 @@ def only(answer: str):
     ("BN normalizes each mini-batch, so you don't have to tune the initialization as carefully.",
      "you don't have to tune the initialization as carefully."),
     # an arrow closes a clause too
-    ("bias: 결정경계를 원점에서 평행이동 → 원점 안 지나는 데이터도 fit.", "원점 안 지나는"),
+    ("bias: 결정경계를 원점에서 평행이동 → 그래서 원점을 안 지나도 됨.", "그래서 원점을 안 지나도"),
 ])
 def test_a_negation_governs_its_own_clause(answer, governed):
     assert only(answer).negations == (governed,)
@@ -33,6 +33,7 @@ def test_a_negation_governs_its_own_clause(answer, governed):
     "If the learning rate is not decayed, the loss oscillates.",
     "드롭아웃은 뉴런들이 서로에게 의존하지 않게 만들어 줍니다.",  # a purpose
     "이게 과적합 때문 아닐까요?",                        # a question
+    "bias: 결정경계를 원점에서 평행이동 → 원점 안 지나는 데이터도 fit.",  # a relative clause
 ])
 def test_conditions_purposes_and_questions_deny_nothing(answer):
     assert not only(answer).negated
