@@ -86,37 +86,32 @@ def test_eval_command_on_a_small_labelled_file(cli, indexed_home, tmp_path):
     assert "precision of covered by method" in human.stdout
 
 
+def bundled_eval(cli, indexed_home, name: str) -> dict:
+    labelled = Path(__file__).resolve().parent / "data" / name
+    result = cli("eval", str(labelled), "--json", env={"INTERVIEWER_HOME": str(indexed_home)})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
 
 def test_the_dev_set_meets_the_grader_targets(cli, indexed_home):
-    """The issue's targets on the labelled dev set; a change to the grader or the curation that
-    loses accuracy fails here (the holdout set is measured in the README, never tuned on)."""
-    dev_set = Path(__file__).resolve().parent / "data" / "grading_dev.jsonl"
-    result = cli("eval", str(dev_set), "--json", env={"INTERVIEWER_HOME": str(indexed_home)})
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    """The dev set's figures, held just under today's (README): a change to the grader or the curation
+    that loses accuracy fails here (the holdouts are measured in the README, never tuned on)."""
+    report = bundled_eval(cli, indexed_home, "grading_dev.jsonl")
     assert report["answers"] >= 100
-    assert report["covered"]["precision"] >= 0.93
-    assert report["covered"]["f1"] >= 0.90
-    assert report["keyword_kappa"] >= 0.74
-    assert report["contradicted_recall"] >= 0.50
-    assert report["spearman_score_vs_grade"] >= 0.75
-    assert report["qwk_grade"] >= 0.80
+    assert report["covered"]["precision"] >= 0.93 and report["covered"]["f1"] >= 0.90
+    assert report["keyword_kappa"] >= 0.74 and report["contradicted_recall"] >= 0.50
+    assert report["spearman_score_vs_grade"] >= 0.75 and report["qwk_grade"] >= 0.80
     assert report["grade_off_by_two"] <= 0.10
 
 
 def test_the_second_dev_set_holds_its_figures(cli, indexed_home):
     """Issue 14's error kinds (names and trivia, negation scope, swaps, short answers), tuned on: floors
-    just under today's figures (README), not the issue's targets, which it misses."""
-    dev_set = Path(__file__).resolve().parent / "data" / "grading_dev2.jsonl"
-    result = cli("eval", str(dev_set), "--json", env={"INTERVIEWER_HOME": str(indexed_home)})
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    just under today's figures, not the issue's targets, which it misses."""
+    report = bundled_eval(cli, indexed_home, "grading_dev2.jsonl")
     assert report["answers"] >= 150
-    assert report["covered"]["precision"] >= 0.92
-    assert report["covered"]["f1"] >= 0.89
-    assert report["keyword_kappa"] >= 0.66
-    assert report["qwk_grade"] >= 0.70
-    assert report["grade_off_by_two"] <= 0.14
+    assert report["covered"]["precision"] >= 0.92 and report["covered"]["f1"] >= 0.90
+    assert report["keyword_kappa"] >= 0.70 and report["qwk_grade"] >= 0.74
+    assert report["grade_off_by_two"] <= 0.10
 
 
 def test_an_uncurated_team_bank_grades_meaningfully(cli, tmp_path):
