@@ -396,7 +396,8 @@ def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
         return 0
     judge = rt.grader
     judged = [Outcome(ex, judge.grade(card, ex.answer)) for ex, card in zip(examples, cards, strict=True)]
-    comparison = compare_judge(plain, judged, worst=args.worst)
+    stats = rt.voice.stats
+    comparison = compare_judge(plain, judged, stats.calls, stats.failures, worst=args.worst)
     if args.json:
         print_json(comparison.as_dict())
     else:

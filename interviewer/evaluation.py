@@ -323,16 +323,20 @@ class JudgeComparison:
     changed: int = 0
     fixed: int = 0
     broke: int = 0
+    calls: int = 0     # LLM calls the judge made, and how many of them failed (unreachable, invalid reply …)
+    failures: int = 0
 
     def as_dict(self) -> dict:
         return {"without_judge": self.without.as_dict(), "with_judge": self.with_judge.as_dict(),
-                "judge": {"changed": self.changed, "fixed": self.fixed, "broke": self.broke}}
+                "judge": {"changed": self.changed, "fixed": self.fixed, "broke": self.broke,
+                          "calls": self.calls, "failures": self.failures}}
 
 
-def compare_judge(plain: list[Outcome], judged: list[Outcome], worst: int = 10) -> JudgeComparison:
+def compare_judge(plain: list[Outcome], judged: list[Outcome], calls: int, failures: int,
+                  worst: int = 10) -> JudgeComparison:
     """A judged verdict `fixed` a keyword when it now agrees with the human and the grader did not,
     `broke` it in the opposite case (agreement on the three labels, partial as missing)."""
-    comparison = JudgeComparison(evaluate(plain, worst), evaluate(judged, worst))
+    comparison = JudgeComparison(evaluate(plain, worst), evaluate(judged, worst), calls=calls, failures=failures)
     for outcome in judged:
         for kp in outcome._scored():
             human = outcome.example.labels.get(kp.keyword)
@@ -359,6 +363,7 @@ def format_comparison(comparison: JudgeComparison) -> str:
              f"  {'':<22}{'without':>10}{'with':>10}"]
     for name, figure in HEADLINE:
         lines.append(f"  {name:<22}{cell(figure(comparison.without)):>10}{cell(figure(comparison.with_judge)):>10}")
-    lines += [f"judge changed {comparison.changed} keyword verdicts: {comparison.fixed} now agree with the human, "
+    lines += [f"judge: {comparison.calls} LLM calls, {comparison.failures} failed",
+              f"judge changed {comparison.changed} keyword verdicts: {comparison.fixed} now agree with the human, "
               f"{comparison.broke} no longer do", "", "with the judge:", format_report(comparison.with_judge)]
     return "\n".join(lines)

@@ -19,7 +19,7 @@ import math
 import re
 import threading
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,7 +53,6 @@ MIN_OWN_WORDS = 2       # content words beyond the card's own keywords that make
 FILLER = {"쓰", "사용", "사용하", "하", "되", "있", "없", "같", "보", "알", "이유", "때문", "경우", "방법", "기법",
           "문제", "줄임말", "약자", "의미", "뜻", "말", "것", "수", "등", "거", "기반", "정도", "중요", "특징",
           "use", "used", "uses", "stands", "short", "means", "called", "method", "technique"}
-ASKS_FOR_MEANING = re.compile(r"(?i)(의미|뜻|무슨\s*말|what\s+does\s+.+\s+mean|meaning)")
 LIST_ITEM = re.compile(r",|、|/|·|\s및\s|\sand\s")
 
 # Calibrated on tests/data/grading_dev.jsonl (see README "Grader accuracy"); margins are over the
@@ -308,9 +307,6 @@ class Grader:
         if len(pieces) < len(all_pieces):
             notices.append("채점에 대한 지시로 보이는 문장은 답변 내용으로 보지 않았습니다.")
         segments = analyze_pieces(answer, select_pieces(pieces, models))
-        if ASKS_FOR_MEANING.search(card.title):
-            # "SGD에서 Stochastic의 의미는?": here the translation is the answer, not a name for it
-            segments = [replace(segment, content=None) for segment in segments]
         if not segments:
             return self._empty_grade(card, notices)
         embeddings = embed_segments(segments)

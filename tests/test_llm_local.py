@@ -258,7 +258,9 @@ def test_eval_with_the_judge_measures_the_same_file_without_and_with_it(llama_se
     assert comparison["without_judge"] == json.loads(plain.stdout)
     assert comparison["with_judge"]["answers"] == 2
     changes = comparison["judge"]
+    assert changes["calls"] >= 1 and changes["failures"] <= changes["calls"]  # the judge really ran
     assert changes["fixed"] + changes["broke"] <= changes["changed"]
+    assert "LLM 서버에 연결하지 못해" not in judged.stderr
     text = cli("eval", str(path), *judge, env=env, timeout=600)
     assert text.returncode == 0 and "without and with the LLM judge" in text.stdout
     assert re.search(r"keyword kappa\s+-?\d\.\d{3}\s+-?\d\.\d{3}", text.stdout)
