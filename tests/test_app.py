@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from interviewer.history import History, stamp
+from interviewer.history import SQLiteHistory, stamp
 from interviewer.interview import all_missing
 from interviewer.presenter import NO_INTERVIEW
 from interviewer.progress import record, scheduler
@@ -203,7 +203,7 @@ def test_a_killed_server_loses_no_answer(indexed_home: Path, tmp_path: Path):
         for text in given:
             c.predict(text, api_name="/answer")
         srv.stop(signal.SIGKILL)
-        turns = History(home / "interviewer.sqlite3").turns(session_id)
+        turns = SQLiteHistory(home / "interviewer.sqlite3").turns(session_id)
         assert [t.answer for t in turns if t.answer] == given
         assert turns[-1].pending  # the question asked after the last answer was stored too
     finally:

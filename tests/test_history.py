@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.history import (
-    APPLICATION_ID,
-    MIGRATIONS,
-    History,
-    KeywordState,
-    SessionRecord,
-    Turn,
-    m001_initial,
-    m002_keyword_progress,
-)
+from interviewer.history import APPLICATION_ID, KeywordState, SessionRecord, SQLiteHistory, Turn
+from interviewer.migrations import MIGRATIONS, m001_initial, m002_keyword_progress
 from interviewer.models import Grade, KeyPointResult
 
 
@@ -34,11 +26,11 @@ def make_grade(card_id: str = "a") -> Grade:
 
 
 def test_schema_builds_from_blank_and_migrations_apply_once(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+    history = SQLiteHistory(tmp_path / "h.sqlite3")
     assert history.migrate() == [fn.__name__ for fn in MIGRATIONS]
     assert all(fn.__name__.startswith("m0") for fn in MIGRATIONS)
     assert history.migrate() == []
-    assert History(tmp_path / "h.sqlite3").migrate() == []
+    assert SQLiteHistory(tmp_path / "h.sqlite3").migrate() == []
     assert history.journal_mode() == "wal"
     db = sqlite3.connect(tmp_path / "h.sqlite3")
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -58,10 +50,10 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path):
                " '[]', 7, '[\"dropout\"]', 'none', NULL, 0, 0)")
     db.execute("COMMIT")
     db.close()
-    history = History(path)
+    history = SQLiteHistory(path)
     assert history.migrate() == [fn.__name__ for fn in MIGRATIONS[1:]]
     assert history.session("old").plan == ["dropout"] and history.keyword_progress("") == []
-    assert History(path).migrate() == []
+    assert SQLiteHistory(path).migrate() == []
 
 
 def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_path: Path):
@@ -85,7 +77,7 @@ def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_pat
     db.executemany("INSERT INTO keyword_progress VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     db.execute("COMMIT")
     db.close()
-    history = History(path)
+    history = SQLiteHistory(path)
     assert history.migrate() == [fn.__name__ for fn in MIGRATIONS[2:]]
     assert history.session("old").status == "finished"
     states = {(k.learner, k.keyword): k for learner in ("", "kim") for k in history.keyword_progress(learner)}
@@ -100,11 +92,11 @@ def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_pat
     assert box1.prev_card is None and box3.prev_card is not None  # a first review has nothing to revise to
     columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(keyword_progress)")}
     assert not {"box", "prev_box"} & columns
-    assert History(path).migrate() == []
+    assert SQLiteHistory(path).migrate() == []
 
 
 def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+    history = SQLiteHistory(tmp_path / "h.sqlite3")
     states = [KeywordState(learner="", card_id="a", keyword=kw, asked=1, covered=0, last_verdict="missing",
                            last_seen="2026-11-01T00:00:00.000+00:00", due_at=due, session_id="s1", state=1, step=0,
                            stability=0.2, difficulty=7.5, last_review="2026-11-01T00:00:00.000+00:00",
@@ -120,7 +112,7 @@ def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
 
 
 def test_session_turn_and_event_round_trip(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+    history = SQLiteHistory(tmp_path / "h.sqlite3")
     session = make_session()
     turn = Turn(session_id="s1", seq=1, main_index=1, kind="main", card_id="a", question="질문 A?")
     with history.transaction() as tx:
@@ -146,7 +138,7 @@ def test_session_turn_and_event_round_trip(tmp_path: Path):
 
 
 def test_a_failed_step_writes_nothing(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+    history = SQLiteHistory(tmp_path / "h.sqlite3")
     with history.transaction() as tx:
         tx.create_session(make_session())
     with pytest.raises(RuntimeError), history.transaction() as tx:
@@ -157,7 +149,7 @@ def test_a_failed_step_writes_nothing(tmp_path: Path):
 
 def test_unknown_session_is_a_user_error(tmp_path: Path):
     with pytest.raises(UserError, match="unknown session id"):
-        History(tmp_path / "h.sqlite3").session("nope")
+        SQLiteHistory(tmp_path / "h.sqlite3").session("nope")
 
 
 def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path):
@@ -167,7 +159,7 @@ def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path):
     db.commit()
     db.close()
     with pytest.raises(UserError, match="other.sqlite3: not an interviewer history database"):
-        History(path).migrate()
+        SQLiteHistory(path).migrate()
     tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
     assert tables == {"notes"}
 
@@ -176,4 +168,4 @@ def test_corrupt_file_names_the_file(tmp_path: Path):
     path = tmp_path / "broken.sqlite3"
     path.write_bytes(b"this is not a database at all" * 200)
     with pytest.raises(UserError, match="broken.sqlite3"):
-        History(path).migrate()
+        SQLiteHistory(path).migrate()
