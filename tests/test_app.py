@@ -36,17 +36,18 @@ def free_port() -> int:
 class Server:
     """`interviewer serve` in its own process, with its own INTERVIEWER_HOME."""
 
-    def __init__(self, home: Path, *extra: str):
+    def __init__(self, home: Path, *extra: str, env: dict[str, str] | None = None, wait: bool = True):
         self.home, self.port = home, free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, "INTERVIEWER_HOME": str(home)}
+        full_env = {**os.environ, "INTERVIEWER_HOME": str(home), **(env or {})}
         self.log_path = home.parent / f"serve-{self.port}.log"
         self.log = self.log_path.open("w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([*CLI, "serve", "--port", str(self.port), *extra], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([*CLI, "serve", "--port", str(self.port), *extra], cwd=ROOT, env=full_env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
+        if wait:
+            self.wait()
 
-    def _wait(self, timeout: float = 90) -> None:
+    def wait(self, timeout: float = 90) -> None:
         """Until the server says it is ready, as a supervisor would wait for it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

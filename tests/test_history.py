@@ -1,4 +1,5 @@
-"""The SQLite history: migrations from blank, WAL, round trips, atomic steps, refusing foreign files."""
+"""The history stores: migrations from blank, WAL, round trips, atomic steps, refusing foreign files.
+The round trips run on both stores (SQLite, and a real PostgreSQL server when one can run here)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.history import APPLICATION_ID, KeywordState, SessionRecord, SQLiteHistory, Turn
+from interviewer.history import APPLICATION_ID, History, KeywordState, SessionRecord, SQLiteHistory, Turn
+from interviewer.history_pg import PostgresHistory
 from interviewer.migrations import MIGRATIONS, m001_initial, m002_keyword_progress
 from interviewer.models import Grade, KeyPointResult
 
@@ -23,6 +25,13 @@ def make_grade(card_id: str = "a") -> Grade:
         KeyPointResult(keyword="학습률", verdict="covered", evidence="학습률이 크면 발산합니다", similarity=0.91,
                        method="claim"),
         KeyPointResult(keyword="momentum", verdict="missing")])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> History:
+    if request.param == "postgres":
+        return PostgresHistory(request.getfixturevalue("database_url"))
+    return SQLiteHistory(tmp_path / "h.sqlite3")
 
 
 def test_schema_builds_from_blank_and_migrations_apply_once(tmp_path: Path):
@@ -95,8 +104,8 @@ def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_pat
     assert SQLiteHistory(path).migrate() == []
 
 
-def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
-    history = SQLiteHistory(tmp_path / "h.sqlite3")
+def test_keyword_progress_round_trip_and_due_filter(store: History):
+    history = store
     states = [KeywordState(learner="", card_id="a", keyword=kw, asked=1, covered=0, last_verdict="missing",
                            last_seen="2026-11-01T00:00:00.000+00:00", due_at=due, session_id="s1", state=1, step=0,
                            stability=0.2, difficulty=7.5, last_review="2026-11-01T00:00:00.000+00:00",
@@ -111,8 +120,8 @@ def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
     assert history.keyword_progress("kim") == []
 
 
-def test_session_turn_and_event_round_trip(tmp_path: Path):
-    history = SQLiteHistory(tmp_path / "h.sqlite3")
+def test_session_turn_and_event_round_trip(store: History):
+    history = store
     session = make_session()
     turn = Turn(session_id="s1", seq=1, main_index=1, kind="main", card_id="a", question="질문 A?")
     with history.transaction() as tx:
@@ -137,8 +146,8 @@ def test_session_turn_and_event_round_trip(tmp_path: Path):
     assert history.session("s1").status == "finished" and history.sessions(status="running") == []
 
 
-def test_a_failed_step_writes_nothing(tmp_path: Path):
-    history = SQLiteHistory(tmp_path / "h.sqlite3")
+def test_a_failed_step_writes_nothing(store: History):
+    history = store
     with history.transaction() as tx:
         tx.create_session(make_session())
     with pytest.raises(RuntimeError), history.transaction() as tx:
@@ -147,9 +156,11 @@ def test_a_failed_step_writes_nothing(tmp_path: Path):
     assert history.turns("s1") == []
 
 
-def test_unknown_session_is_a_user_error(tmp_path: Path):
+def test_unknown_session_is_a_user_error(store: History):
     with pytest.raises(UserError, match="unknown session id"):
-        SQLiteHistory(tmp_path / "h.sqlite3").session("nope")
+        store.session("nope")
+    with pytest.raises(UserError, match="unknown session id"), store.event("nope"):
+        pass
 
 
 def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path):
