@@ -71,7 +71,7 @@ def failover_user(urls: list[str], index: int, users: int, think: float, out: di
             report = client.predict(api_name="/finish")["report_json"]
         answers = [q["answer"] for q in report["questions"] if q["answer"]]
         if answers != given or report["status"] != "finished":
-            out["errors"].append(f"{mark}: the store holds {len(answers)} answers of {len(given)} given "
+            out["lost"].append(f"{mark}: the store holds {len(answers)} answers of {len(given)} given "
                                  f"(status {report['status']})")
     except Exception as exc:  # a benchmark reports failures instead of dying on the first one
         out["errors"].append(f"{mark}: {type(exc).__name__}: {exc}")
@@ -88,21 +88,28 @@ def resend_unless_recorded(client, session_id: str, text: str, waiting: tuple[st
 
 
 def client_process(urls: list[str], indices: range, users: int, think: float) -> dict:
-    out: dict = {"times": [], "errors": [], "failovers": []}
+    out: dict = {"times": [], "errors": [], "lost": [], "failovers": []}
     threads = [threading.Thread(target=failover_user, args=(urls, i, users, think, out)) for i in indices]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return out
+    return {**out, "cpu_s": time.process_time()}
 
 
-def load_run(urls: list[str], users: int, think: float, kill: tuple | None = None) -> dict:
+def load_run(urls: list[str], pids: list[int], users: int, think: float, kill: tuple | None = None) -> dict:
     """One load over both replicas; with `kill` = (process, after_s), that replica is killed then."""
+    cpu = {pid: bench_load.cpu_seconds(pid) for pid in pids}
+    used: dict[int, float] = {}
+
+    def kill_now() -> None:
+        used[kill[0].pid] = bench_load.cpu_seconds(kill[0].pid) - cpu[kill[0].pid]
+        kill[0].send_signal(signal.SIGKILL)
+
     processes = -(-users // bench_load.USERS_PER_PROCESS)
     killer = None
     if kill is not None:
-        killer = threading.Timer(kill[1], kill[0].send_signal, args=(signal.SIGKILL,))
+        killer = threading.Timer(kill[1], kill_now)
         killer.start()
     started = time.perf_counter()
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -110,17 +117,23 @@ def load_run(urls: list[str], users: int, think: float, kill: tuple | None = Non
                               [users] * processes, [think] * processes))
     if killer is not None:
         killer.join()
+    server_cpu = sum(used.get(pid, 0.0) or bench_load.cpu_seconds(pid) - cpu[pid] for pid in pids)
     times = [t for part in parts for t in part["times"]]
     figures = {"users": users, "think": think, "killed": kill is not None, "answers": len(times),
                "wall_s": time.perf_counter() - started, "p50_s": statistics.median(times),
                "p95_s": percentile(times, 0.95), "max_s": max(times),
                "failovers": sum(len(part["failovers"]) for part in parts),
-               "errors": [e for part in parts for e in part["errors"]], "load": load_average()}
+               "errors": [e for part in parts for e in part["errors"]],
+               "lost": [e for part in parts for e in part["lost"]], "load": load_average(),
+               "server_cpu_ms": 1000 * server_cpu / max(1, len(times)),
+               "client_cpu_ms": 1000 * sum(part["cpu_s"] for part in parts) / max(1, len(times))}
     print(f"{users} users, {think:g} s think, {'replica A killed halfway' if kill else 'both replicas up'}: "
           f"{len(times)} answers in {figures['wall_s']:.0f} s, time to answer p50 {figures['p50_s']:.2f} s, "
-          f"p95 {figures['p95_s']:.2f} s, max {figures['max_s']:.2f} s; failovers {figures['failovers']}, "
-          f"errors {len(figures['errors'])}", flush=True)
-    for error in figures["errors"][:5]:
+          f"p95 {figures['p95_s']:.2f} s, max {figures['max_s']:.2f} s; CPU per answer: replicas "
+          f"{figures['server_cpu_ms']:.0f} ms, clients {figures['client_cpu_ms']:.0f} ms; failovers "
+          f"{figures['failovers']}, errors {len(figures['errors'])}, sessions that lost answers {len(figures['lost'])}",
+          flush=True)
+    for error in (figures["errors"] + figures["lost"])[:5]:
         print("   ", error)
     return figures
 
@@ -138,8 +151,9 @@ def measure(root: Path, users: int = 50, think: float = 10.0) -> dict:
         try:
             for replica_url in urls:
                 bench_app.run(replica_url, 1, 1, 0)  # loads each replica's models once, not counted
-            steady = load_run(urls, users, think)
-            killed = load_run(urls, users, think, kill=(procs[0], steady["wall_s"] / 2))
+            pids = [proc.pid for proc in procs]
+            steady = load_run(urls, pids, users, think)
+            killed = load_run(urls, pids, users, think, kill=(procs[0], steady["wall_s"] / 2))
         finally:
             for proc in procs:
                 proc.kill()

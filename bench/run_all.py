@@ -200,13 +200,15 @@ def replicas_section(report: Report, root: Path, measured_on: str | None = None)
     runs = (figures["steady"], figures["killed"])
     for run in runs:
         what = "replica A killed (SIGKILL) halfway, its users resumed on B" if run["killed"] else "both up"
-        lost = f", {len(run['errors'])} sessions lost something" if run["errors"] else ", nothing lost"
+        lost = f", {len(run['lost'])} sessions lost answers" if run["lost"] else ", nothing lost"
+        lost += f", {len(run['errors'])} users stopped by an error" if run["errors"] else ""
         report.row(f"{REPLICAS_ROW}, {what}, {run['users']} users, {run['think']:g} s think time, staggered "
                    "arrivals (no LLM), p50 / p95", f"{run['p50_s']:.2f} s / {run['p95_s']:.2f} s{lost}",
-                   f"p95 ≤ {ANSWER_GOAL_S:.0f} s, nothing lost", run["p95_s"] <= ANSWER_GOAL_S and not run["errors"])
+                   f"p95 ≤ {ANSWER_GOAL_S:.0f} s, nothing lost", run["p95_s"] <= ANSWER_GOAL_S and not run["errors"] and not run["lost"])
     rows = [f"| {'A killed halfway' if r['killed'] else 'both up'} | {r['users']} | {r['think']:g} s | {r['answers']} | "
-            f"{r['wall_s']:.0f} s | {r['p50_s']:.2f} s | {r['p95_s']:.2f} s | {r['max_s']:.2f} s | {r['failovers']} | "
-            f"{len(r['errors'])} | {r['load']} |" for r in runs]
+            f"{r['wall_s']:.0f} s | {r['server_cpu_ms']:.0f} ms | {r['client_cpu_ms']:.0f} ms | {r['p50_s']:.2f} s | "
+            f"{r['p95_s']:.2f} s | {r['max_s']:.2f} s | {r['failovers']} | {len(r['lost'])} | {len(r['errors'])} | "
+            f"{r['load']} |" for r in runs]
     when = f" Measured on {measured_on} by `python bench/run_all.py --only replicas`." if measured_on else ""
     report.section("\n".join([
         REPLICAS_HEADING, "",
@@ -216,9 +218,12 @@ def replicas_section(report: Report, root: Path, measured_on: str | None = None)
         "replica A is killed halfway; each of its users then does what a reverse proxy without sticky sessions "
         "makes a browser do: a new Client on B, `/resume` with its session id, and the answer again unless the "
         "store shows it was recorded. That answer's time counts all of it (*failovers*: such answers). *Lost*: "
-        "sessions whose stored answers differ from what their user gave, or that did not finish." + when, "",
-        "| run | users | think time | answers | wall | p50 | p95 | max | failovers | lost | load average at the end |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows,
+        "sessions whose stored answers differ from what their user gave, or that did not finish; *errors*: users "
+        "whose client stopped on an exception (not checked). CPU per answer: both replicas' CPU time, and the "
+        "clients', over the answers given." + when, "",
+        "| run | users | think time | answers | wall | replicas CPU / answer | clients CPU / answer | p50 | p95 | max | "
+        "failovers | lost | errors | load average at the end |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows,
     ]))
 
 

@@ -18,7 +18,7 @@ from gradio_client import Client
 
 from interviewer.history import SQLiteHistory, stamp
 from interviewer.interview import all_missing
-from interviewer.presenter import NO_INTERVIEW
+from interviewer.presenter import ALREADY_FINISHED, NO_INTERVIEW
 from interviewer.progress import record, scheduler
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
@@ -153,6 +153,20 @@ def test_start_reviews_due_cards_by_default(server: Server):
     again = client(server).predict(1, "overfitting-remedies", 2, api_name="/start")
     assert set(again) == {"session_id", "card_id", "question", "message"}
     assert again["card_id"] == "overfitting-remedies" and "복습할 때가 된" in again["message"]
+
+
+def test_resume_continues_a_session_in_another_client(server: Server):
+    first = client(server)
+    started = first.predict(1, "dropout", 5, api_name="/start")
+    other = client(server)  # a new tab, or the same candidate after a lost connection
+    resumed = other.predict(started["session_id"], api_name="/resume")
+    assert {k: resumed[k] for k in ("session_id", "card_id", "question")} == \
+        {k: started[k] for k in ("session_id", "card_id", "question")}
+    answer_until_done(other, ["드롭아웃은 co-adaptation을 막습니다."])
+    over = client(server).predict(started["session_id"], api_name="/resume")
+    assert (over["card_id"], over["question"]) == (None, None) and ALREADY_FINISHED in over["message"]
+    with pytest.raises(Exception, match="unknown session id"):
+        client(server).predict("no-such-session", api_name="/resume")
 
 
 def test_clients_have_isolated_sessions(server: Server):
