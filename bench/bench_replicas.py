@@ -10,6 +10,8 @@ its users, on the error, goes on on replica B as a reverse proxy without sticky 
 it there: a new Client, `/resume` with the session id, and the answer sent again unless the store
 shows it was recorded before A died. Its time to answer counts all of that. At the end every
 session must be finished in the store with every answer its user gave: nothing lost or doubled.
+Last, what the store itself costs: the session service answering in one process, no Gradio, on
+SQLite and on the same PostgreSQL server.
 
     python bench/bench_replicas.py [--users 50] [--think 10]
 """
@@ -138,6 +140,32 @@ def load_run(urls: list[str], pids: list[int], users: int, think: float, kill: t
     return figures
 
 
+def store_cost(home: Path, url: str | None, sessions: int = 40) -> dict:
+    """CPU and wall time per answer of `Sessions.act` in this process (grading and the store, no
+    Gradio, one answer at a time): the history on SQLite in `home`, or on PostgreSQL at `url`."""
+    from interviewer.planning import Options
+    from interviewer.runtime import Runtime
+    from interviewer.sessions import Sessions
+    from interviewer.settings import Settings
+
+    env = {"INTERVIEWER_HOME": str(home), **({"INTERVIEWER_DATABASE_URL": url} if url else {})}
+    rt = Runtime(Settings.from_env(env))
+    service = Sessions(rt)
+    rt.build_index()
+    rt.warm_up()
+    cpu, wall = [], []
+    for seed in range(sessions):
+        interview, _ = service.start(Options(n_questions=QUESTIONS, seed=seed, client="app"))
+        for step in range(QUESTIONS * 3 + 1):
+            began_cpu, began = time.process_time(), time.perf_counter()
+            done = service.act(interview.session.id, "answer", bench_app.ANSWERS[step % len(bench_app.ANSWERS)]).finished
+            cpu.append(time.process_time() - began_cpu)
+            wall.append(time.perf_counter() - began)
+            if done:
+                break
+    return {"answers": len(cpu), "cpu_ms": 1000 * statistics.mean(cpu), "wall_ms": 1000 * statistics.mean(wall)}
+
+
 def measure(root: Path, users: int = 50, think: float = 10.0) -> dict:
     """PostgreSQL, two replicas, a run with both up and a run with replica A killed halfway."""
     with postgres_server(durable=True) as pg:
@@ -158,7 +186,10 @@ def measure(root: Path, users: int = 50, think: float = 10.0) -> dict:
             for proc in procs:
                 proc.kill()
                 proc.wait(timeout=30)
-    return {"steady": steady, "killed": killed}
+        cost = {"sqlite": store_cost(root / "replica-b", None), "postgresql": store_cost(root / "replica-b", url)}
+    print("session service per answer, one process: " + ", ".join(
+        f"{store} {c['cpu_ms']:.0f} ms CPU, {c['wall_ms']:.0f} ms wall" for store, c in cost.items()), flush=True)
+    return {"steady": steady, "killed": killed, "store_cost": cost}
 
 
 def main() -> None:

@@ -205,6 +205,10 @@ def replicas_section(report: Report, root: Path, measured_on: str | None = None)
         report.row(f"{REPLICAS_ROW}, {what}, {run['users']} users, {run['think']:g} s think time, staggered "
                    "arrivals (no LLM), p50 / p95", f"{run['p50_s']:.2f} s / {run['p95_s']:.2f} s{lost}",
                    f"p95 ≤ {ANSWER_GOAL_S:.0f} s, nothing lost", run["p95_s"] <= ANSWER_GOAL_S and not run["errors"] and not run["lost"])
+    cost = figures["store_cost"]
+    report.row("session service per answer in one process (grading + history store, no Gradio), SQLite / PostgreSQL, "
+               "CPU", f"{cost['sqlite']['cpu_ms']:.0f} ms / {cost['postgresql']['cpu_ms']:.0f} ms "
+               f"({cost['sqlite']['answers']} answers each)")
     rows = [f"| {'A killed halfway' if r['killed'] else 'both up'} | {r['users']} | {r['think']:g} s | {r['answers']} | "
             f"{r['wall_s']:.0f} s | {r['server_cpu_ms']:.0f} ms | {r['client_cpu_ms']:.0f} ms | {r['p50_s']:.2f} s | "
             f"{r['p95_s']:.2f} s | {r['max_s']:.2f} s | {r['failovers']} | {len(r['lost'])} | {len(r['errors'])} | "
@@ -223,14 +227,21 @@ def replicas_section(report: Report, root: Path, measured_on: str | None = None)
         "clients', over the answers given." + when, "",
         "| run | users | think time | answers | wall | replicas CPU / answer | clients CPU / answer | p50 | p95 | max | "
         "failovers | lost | errors | load average at the end |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows,
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, "",
+        "Busy cores (answers/s x the replicas' and the clients' CPU per answer): "
+        + ", ".join(f"{busy_cores(r):.2f} ({'A killed' if r['killed'] else 'both up'})" for r in runs)
+        + f" of the machine's {os.cpu_count()}, beside whatever else ran (the load average). The store itself: the "
+        f"session service in one process without Gradio spends {cost['sqlite']['cpu_ms']:.0f} ms of CPU per answer "
+        f"on SQLite and {cost['postgresql']['cpu_ms']:.0f} ms on PostgreSQL ({cost['sqlite']['wall_ms']:.0f} / "
+        f"{cost['postgresql']['wall_ms']:.0f} ms wall), most of it grading.",
     ]))
 
 
 def updated(markdown: str, report: Report) -> str:
     """The file with its replicas rows and section replaced by `report`'s (the section comes last)."""
+    ours = [f"| {what} |" for what, *_ in report.rows]
     lines = [line for line in markdown.split(REPLICAS_HEADING)[0].rstrip().splitlines()
-             if not line.startswith(f"| {REPLICAS_ROW}")]
+             if not line.startswith(f"| {REPLICAS_ROW}") and not line.startswith(tuple(ours))]
     table_end = max(i for i, line in enumerate(lines) if line.startswith("| ") and i < lines.index("## The app under load"))
     new_rows = [f"| {what} | {figure} | {goal} | {verdict} |" for what, figure, goal, verdict in report.rows]
     lines[table_end + 1:table_end + 1] = new_rows
