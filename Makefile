@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
 RUN_STAMP := $(VENV)/.stamp-run-$(HASH)
 TEST_STAMP := $(VENV)/.stamp-test-$(HASH)
-SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux fonts-nanum
+SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux fonts-nanum postgresql
 # llama-cpp-python (the test extra's local LLM server) builds llama.cpp from source. Built for the
 # native CPU it uses AMX where the CPU has it, and dies with SIGILL in the server's worker threads;
 # AVX2 runs on any x86-64 CI here. Never from pip's wheel cache, which may hold a native build.
@@ -46,7 +46,9 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(RUN_STAMP)
 
 # The sandbox needs bubblewrap, the browser tests Debian's chromium and a Korean font (fonts-nanum,
-# else screenshots show empty boxes); installed when we may (root + apt).
+# else screenshots show empty boxes), the shared-history tests and the replicas benchmark a real
+# PostgreSQL server (postgresql: only its binaries are used, in a temp directory, as the postgres
+# user; its own service is never started); installed when we may (root + apt).
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -2,8 +2,9 @@
 machine, the date, the load average and each figure beside its goal.
 
     python bench/run_all.py [--cards 1000 10000] [--users 10 50] [--out BENCHMARKS.md]
+    python bench/run_all.py --only replicas   # measure only the replicas and update their part of the file
 
-Takes ~15 minutes on 2 cores, most of it the 10k-card ingest. Figures measured while other jobs
+Takes ~20 minutes on 2 cores, most of it the 10k-card ingest. Figures measured while other jobs
 share the machine are pessimistic: the load average is recorded beside them.
 """
 
@@ -25,6 +26,7 @@ import bench_cold_start
 import bench_grading
 import bench_ingest
 import bench_load
+import bench_replicas
 import bench_sandbox
 import bench_store
 from common import chroma_server, load_average, status_mb
@@ -40,6 +42,9 @@ COLD_GOAL_S = 2.0
 COLD_USERS = 10
 STRESS_THINK_S = 2.0  # bench_app.py's default: every user always nearly waiting
 TYPING_THINK_S = 10.0  # still faster than anyone types an interview answer
+REPLICA_USERS = 50
+REPLICAS_ROW = "app time to answer, 2 replicas on one PostgreSQL history"
+REPLICAS_HEADING = "## Two replicas on one PostgreSQL history"
 TOKEN_KINDS = {"explanation": "key sentences of the answers", "keyword": "keywords with their aliases",
                "question title": "question titles", "whole card": "whole cards without key sentences",
                "claim": "curated claims", "contradiction": "curated wrong claims"}
@@ -119,11 +124,17 @@ def main() -> None:
     parser.add_argument("--cards", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--users", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--only", choices=["replicas"], help="measure only this part and update it in --out")
     args = parser.parse_args()
     machine = machine_info()
     report = Report()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        if args.only:
+            replicas_section(report, root, measured_on=machine["date"])
+            args.out.write_text(updated(args.out.read_text(encoding="utf-8"), report), encoding="utf-8")
+            print(f"updated the replicas in {args.out}")
+            return
         run_benchmarks(report, root, args.cards, args.users)
     machine["load average (1/5/15 min) at the end"] = load_average()
     args.out.write_text(report.markdown(machine), encoding="utf-8")
@@ -181,6 +192,60 @@ def run_benchmarks(report: Report, root: Path, sizes: list[int], users: list[int
     report.row("sandbox round trip, trivial program, p50 / p95", f"{trivial['p50_ms']:.0f} ms / {trivial['p95_ms']:.0f} ms",
                "p50 ≤ 400 ms", trivial["p50_ms"] <= 400)
     ingest_section(report, ingests)
+    replicas_section(report, root)  # last: `--only replicas` replaces the end of the file
+
+
+def replicas_section(report: Report, root: Path, measured_on: str | None = None) -> None:
+    figures = bench_replicas.measure(root / "replicas", REPLICA_USERS, TYPING_THINK_S)
+    runs = (figures["steady"], figures["killed"])
+    for run in runs:
+        what = "replica A killed (SIGKILL) halfway, its users resumed on B" if run["killed"] else "both up"
+        lost = f", {len(run['lost'])} sessions lost answers" if run["lost"] else ", nothing lost"
+        lost += f", {len(run['errors'])} users stopped by an error" if run["errors"] else ""
+        report.row(f"{REPLICAS_ROW}, {what}, {run['users']} users, {run['think']:g} s think time, staggered "
+                   "arrivals (no LLM), p50 / p95", f"{run['p50_s']:.2f} s / {run['p95_s']:.2f} s{lost}",
+                   f"p95 ≤ {ANSWER_GOAL_S:.0f} s, nothing lost", run["p95_s"] <= ANSWER_GOAL_S and not run["errors"] and not run["lost"])
+    cost = figures["store_cost"]
+    report.row("session service per answer in one process (grading + history store, no Gradio), SQLite / PostgreSQL, "
+               "CPU", f"{cost['sqlite']['cpu_ms']:.0f} ms / {cost['postgresql']['cpu_ms']:.0f} ms "
+               f"({cost['sqlite']['answers']} answers each)")
+    rows = [f"| {'A killed halfway' if r['killed'] else 'both up'} | {r['users']} | {r['think']:g} s | {r['answers']} | "
+            f"{r['wall_s']:.0f} s | {r['server_cpu_ms']:.0f} ms | {r['client_cpu_ms']:.0f} ms | {r['p50_s']:.2f} s | "
+            f"{r['p95_s']:.2f} s | {r['max_s']:.2f} s | {r['failovers']} | {len(r['lost'])} | {len(r['errors'])} | "
+            f"{r['load']} |" for r in runs]
+    when = f" Measured on {measured_on} by `python bench/run_all.py --only replicas`." if measured_on else ""
+    report.section("\n".join([
+        REPLICAS_HEADING, "",
+        "`bench/bench_replicas.py`: PostgreSQL 15 (Debian's, fsync on) and two `interviewer serve` replicas on "
+        "the same 2 cores as the simulated users; each user a `gradio_client.Client` of one replica (they "
+        "alternate), 3 questions and their follow-ups, arrivals spread over one think time. In the second run "
+        "replica A is killed halfway; each of its users then does what a reverse proxy without sticky sessions "
+        "makes a browser do: a new Client on B, `/resume` with its session id, and the answer again unless the "
+        "store shows it was recorded. That answer's time counts all of it (*failovers*: such answers). *Lost*: "
+        "sessions whose stored answers differ from what their user gave, or that did not finish; *errors*: users "
+        "whose client stopped on an exception (not checked). CPU per answer: both replicas' CPU time, and the "
+        "clients', over the answers given." + when, "",
+        "| run | users | think time | answers | wall | replicas CPU / answer | clients CPU / answer | p50 | p95 | max | "
+        "failovers | lost | errors | load average at the end |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |", *rows, "",
+        "Busy cores (answers/s x the replicas' and the clients' CPU per answer): "
+        + ", ".join(f"{busy_cores(r):.2f} ({'A killed' if r['killed'] else 'both up'})" for r in runs)
+        + f" of the machine's {os.cpu_count()}, beside whatever else ran (the load average). The store itself: the "
+        f"session service in one process without Gradio spends {cost['sqlite']['cpu_ms']:.0f} ms of CPU per answer "
+        f"on SQLite and {cost['postgresql']['cpu_ms']:.0f} ms on PostgreSQL ({cost['sqlite']['wall_ms']:.0f} / "
+        f"{cost['postgresql']['wall_ms']:.0f} ms wall), most of it grading.",
+    ]))
+
+
+def updated(markdown: str, report: Report) -> str:
+    """The file with its replicas rows and section replaced by `report`'s (the section comes last)."""
+    ours = [f"| {what} |" for what, *_ in report.rows]
+    lines = [line for line in markdown.split(REPLICAS_HEADING)[0].rstrip().splitlines()
+             if not line.startswith(f"| {REPLICAS_ROW}") and not line.startswith(tuple(ours))]
+    table_end = max(i for i, line in enumerate(lines) if line.startswith("| ") and i < lines.index("## The app under load"))
+    new_rows = [f"| {what} | {figure} | {goal} | {verdict} |" for what, figure, goal, verdict in report.rows]
+    lines[table_end + 1:table_end + 1] = new_rows
+    return "\n".join([*lines, "", *report.sections]) + "\n"
 
 
 def app_section(report: Report, root: Path, users: list[int], big_bank: Path) -> None:

@@ -2,10 +2,11 @@
 
 Each browser tab or `gradio_client.Client` holds only its session id in a `gr.State`; the interview
 itself lives in the session service (`interviewer.sessions`) and, durably, in the history store, so a
-restarted server resumes any unfinished session. Named endpoints (`/start`, `/answer`, `/finish`,
-`/run_numpy`) make the app scriptable. Four tabs: the interview, its report (shown when it ends, with
-downloads), the history, and a numpy lab. `serve` builds the index and loads the models before it
-opens its port, so the first candidates are answered as fast as later ones.
+restarted server, or another replica on the same PostgreSQL history, resumes any unfinished session.
+Named endpoints (`/start`, `/answer`, `/finish`, `/resume`, `/run_numpy`) make the app scriptable.
+Four tabs: the interview, its report (shown when it ends, with downloads), the history, and a numpy
+lab. `serve` checks the history store, builds the index and loads the models before it opens its
+port, so the first candidates are answered as fast as later ones.
 """
 
 from __future__ import annotations
@@ -317,15 +318,17 @@ def _wire_lab(rt: Runtime, files: ServedFiles, lab: SimpleNamespace) -> None:
 
 
 def _api_endpoints(sessions: Sessions, session: Any) -> None:
-    """`/start`, `/answer`, `/finish`, `/run_numpy` for gradio_client; state is per Client, like a browser tab."""
+    """`/start`, `/answer`, `/finish`, `/resume`, `/run_numpy` for gradio_client; state is per Client,
+    like a browser tab."""
     with gr.Group(visible=False):
         n_in = gr.Number(value=DEFAULT_QUESTIONS, precision=0, label="n_questions")
         topics_in = gr.Textbox(label="topics")
         seed_in = gr.Number(value=0, precision=0, label="seed")
         text_in = gr.Textbox(label="text")
+        session_in = gr.Textbox(label="session_id")
         code_in = gr.Textbox(label="code")
         out = gr.JSON(label="result")
-        start, answer, finish, run_numpy = gr.Button(), gr.Button(), gr.Button(), gr.Button()
+        start, answer, finish, resume, run_numpy = gr.Button(), gr.Button(), gr.Button(), gr.Button(), gr.Button()
 
     def api_start(n_questions: float | None, topics: str | None, seed: float | None, request: gr.Request) -> tuple:
         try:
@@ -348,12 +351,24 @@ def _api_endpoints(sessions: Sessions, session: Any) -> None:
         except UserError as exc:
             raise _refused(exc) from None
 
+    def api_resume(session_id: str | None, request: gr.Request) -> tuple:
+        """The session continues in this Client (any replica: the store holds it), at its waiting question."""
+        session_id = (session_id or "").strip()
+        try:
+            if not session_id:
+                raise UserError("resume needs a session id")
+            step = sessions.resume(session_id, client_of(request))[1]
+        except UserError as exc:
+            raise _refused(exc) from None
+        return presenter.resume_api(step), step.session_id
+
     def api_run_numpy(code: str | None) -> dict:
         return run_program(code or "").to_dict()
 
     start.click(api_start, [n_in, topics_in, seed_in], [out, session], api_name="start")
     answer.click(api_answer, [text_in, session], [out, session], api_name="answer")
     finish.click(api_finish, [session], [out, session], api_name="finish")
+    resume.click(api_resume, [session_in], [out, session], api_name="resume")
     run_numpy.click(api_run_numpy, [code_in], [out], api_name="run_numpy",
                     concurrency_id=SANDBOX_QUEUE, concurrency_limit=SANDBOX_CONCURRENCY)
 
@@ -371,6 +386,8 @@ def serve(rt: Runtime, host: str = "127.0.0.1", port: int = 7860,
     # measured with PASSIVE). Read when the engine loads, which happens after this line.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     started = time.perf_counter()
+    rt.history.migrate()  # a wrong or unreachable database fails here, not at the first answer
+    log(f"history {rt.history.where}")
     log(f"index {rt.build_index().summary()}")
     rt.warm_up()
     warm_up_charts()

@@ -1,9 +1,13 @@
-"""Interview history in SQLite under INTERVIEWER_HOME: sessions, turns (question, answer, grade), events,
-and each learner's progress per key point (an FSRS card each, see `interviewer.progress`).
+"""Interview history: sessions, turns (question, answer, grade), events, and each learner's progress
+per key point (an FSRS card each, see `interviewer.progress`), behind one `History` interface.
 
-Nothing is lost: each question is written when it is asked, each answer with its grade when it is
-given, one transaction per step, in WAL mode so readers (a report, the history tab) never block the
-interview. Schema changes are append-only migrations recorded by name (`m001_...`), applied in order.
+Two stores hold it with the same schema (`interviewer.migrations`) and the same SQL: SQLite under
+INTERVIEWER_HOME (`SQLiteHistory`, here: the embedded default, WAL so readers never block the
+interview) and PostgreSQL at INTERVIEWER_DATABASE_URL (`interviewer.history_pg`, for several app
+replicas on one history). Nothing is lost: each question is written when it is asked, each answer
+with its grade when it is given, one transaction per step. An event on a session (`History.event`)
+reads the session as the store holds it now and writes through that scope, so whichever process
+handles the next event of a session sees every step before it.
 """
 
 from __future__ import annotations
@@ -12,172 +16,20 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from interviewer.errors import UserError
+from interviewer.migrations import MIGRATIONS, Database
 from interviewer.models import Grade, from_json, to_json
 
+Row = Any  # sqlite3.Row or psycopg's dict row: both read by column name
 # Marks the file as ours, so a foreign SQLite database is refused instead of being written into.
 APPLICATION_ID = 0x494E5456  # "INTV"
 BUSY_TIMEOUT_MS = 10_000
-
-Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[Migration] = []
-
-
-def migration(fn: Migration) -> Migration:
-    MIGRATIONS.append(fn)
-    return fn
-
-
-def _run_script(db: sqlite3.Connection, script: str) -> None:
-    """Statement by statement: `executescript` would commit the migration's transaction midway."""
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-@migration
-def m001_initial(db: sqlite3.Connection) -> None:
-    _run_script(db, """
-        CREATE TABLE sessions (
-            id TEXT PRIMARY KEY,
-            started_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            finished_at TEXT,
-            status TEXT NOT NULL CHECK (status IN ('running', 'finished')),
-            client TEXT NOT NULL,
-            feedback_mode TEXT NOT NULL CHECK (feedback_mode IN ('immediate', 'end')),
-            n_questions INTEGER NOT NULL,
-            max_follow_ups INTEGER NOT NULL,
-            topics TEXT NOT NULL,          -- JSON list of the topic filter as given
-            seed INTEGER NOT NULL,
-            plan TEXT NOT NULL,            -- JSON list of the main card ids, in order
-            llm_backend TEXT NOT NULL,
-            llm_model TEXT,
-            llm_calls INTEGER NOT NULL DEFAULT 0,
-            llm_failures INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE turns (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            session_id TEXT NOT NULL REFERENCES sessions(id),
-            seq INTEGER NOT NULL,
-            main_index INTEGER NOT NULL,   -- 1-based number of the main question this turn belongs to
-            kind TEXT NOT NULL CHECK (kind IN ('main', 'follow_up', 'probe')),
-            card_id TEXT NOT NULL,
-            parent_card_id TEXT,           -- the main card, for follow-ups and probes
-            probe_keyword TEXT,            -- the missed key point a probe aims at
-            question TEXT NOT NULL,
-            asked_at TEXT NOT NULL,
-            answer TEXT,
-            answered_at TEXT,
-            outcome TEXT CHECK (outcome IN ('answered', 'skipped', 'dont_know')),
-            grade_json TEXT,               -- this answer alone (models.to_json(Grade))
-            merged_json TEXT,              -- the card over the main answer and its probes
-            score INTEGER,
-            grade INTEGER,
-            hints_used INTEGER NOT NULL DEFAULT 0,
-            truncated INTEGER NOT NULL DEFAULT 0,
-            UNIQUE (session_id, seq)
-        );
-        CREATE INDEX turns_by_card ON turns(card_id);
-        CREATE TABLE events (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            session_id TEXT NOT NULL REFERENCES sessions(id),
-            turn_id INTEGER REFERENCES turns(id),
-            at TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            data TEXT NOT NULL DEFAULT '{}'
-        );
-        CREATE INDEX events_by_session ON events(session_id);
-    """)
-
-
-@migration
-def m002_keyword_progress(db: sqlite3.Connection) -> None:
-    _run_script(db, """
-        CREATE TABLE keyword_progress (
-            learner TEXT NOT NULL,         -- '' for the local user, the login behind --auth otherwise
-            card_id TEXT NOT NULL,
-            keyword TEXT NOT NULL,
-            asked INTEGER NOT NULL,        -- sessions in which the key point was graded
-            covered INTEGER NOT NULL,      -- of those, sessions that ended with it covered
-            box INTEGER NOT NULL,          -- Leitner box, 1..5
-            last_verdict TEXT NOT NULL,
-            last_seen TEXT NOT NULL,
-            due_at TEXT NOT NULL,
-            session_id TEXT NOT NULL,      -- the session of the last update
-            prev_box INTEGER NOT NULL,     -- the box before that session, so a probe can revise its verdict
-            PRIMARY KEY (learner, card_id, keyword)
-        );
-        CREATE INDEX keyword_progress_due ON keyword_progress(learner, due_at)
-    """)
-
-
-# m003: what a Leitner box meant, as the FSRS card that schedules the same way. At 90 % retention an
-# FSRS interval equals the card's stability in days, so a box's interval is the stability it becomes;
-# box 1 (due at once) becomes a card still learning. The difficulty is the one FSRS 6 gives a card
-# first rated Good. Frozen here: the migration must convert the same way whatever fsrs is installed.
-LEITNER_STABILITY = {2: 1.0, 3: 3.0, 4: 7.0, 5: 14.0}
-LEITNER_DIFFICULTY = 2.118103970459016
-FSRS_LEARNING, FSRS_REVIEW = 1, 2
-
-
-def _card_of_box(box: int, last_review: str, due: str) -> dict:
-    """An FSRS card (`fsrs.Card.to_dict()` minus its id) scheduling like Leitner box `box`."""
-    if box in LEITNER_STABILITY:
-        return {"state": FSRS_REVIEW, "step": None, "stability": LEITNER_STABILITY[box],
-                "difficulty": LEITNER_DIFFICULTY, "due": due, "last_review": last_review}
-    return {"state": FSRS_LEARNING, "step": 0, "stability": None, "difficulty": None, "due": due,
-            "last_review": last_review}
-
-
-@migration
-def m003_fsrs_cards(db: sqlite3.Connection) -> None:
-    """Leitner boxes become FSRS cards; counts, verdicts, times and due dates are kept as they were."""
-    _run_script(db, """
-        CREATE TABLE keyword_progress_fsrs (
-            learner TEXT NOT NULL,         -- '' for the local user, the login behind --auth otherwise
-            card_id TEXT NOT NULL,
-            keyword TEXT NOT NULL,
-            asked INTEGER NOT NULL,        -- sessions in which the key point was graded
-            covered INTEGER NOT NULL,      -- of those, sessions that ended with it covered
-            last_verdict TEXT NOT NULL,
-            last_seen TEXT NOT NULL,
-            due_at TEXT NOT NULL,          -- the FSRS card's due date
-            session_id TEXT NOT NULL,      -- the session of the last update
-            state INTEGER NOT NULL,        -- fsrs.State: 1 learning, 2 review, 3 relearning
-            step INTEGER,                  -- the (re)learning step, NULL in review
-            stability REAL,                -- days, NULL before the first review
-            difficulty REAL,               -- 1..10, NULL before the first review
-            last_review TEXT,
-            prev_card TEXT,                -- JSON of the FSRS card before that session, so a probe can revise
-                                           -- its step (NULL when the session was the first review)
-            best_evidence TEXT,            -- the candidate's best quote for it so far
-            best_verdict TEXT,             -- the verdict that quote got (covered beats partial)
-            PRIMARY KEY (learner, card_id, keyword)
-        )
-    """)
-    rows = db.execute("SELECT * FROM keyword_progress").fetchall()
-    for row in rows:
-        (learner, card_id, keyword, asked, covered, box, last_verdict, last_seen, due_at, session_id,
-         prev_box) = tuple(row)
-        card = _card_of_box(box, last_seen, due_at)
-        # Before that session's step the key point was in prev_box; a first review had no card yet.
-        prev = None if asked <= 1 else _card_of_box(prev_box, last_seen, last_seen)
-        db.execute("INSERT INTO keyword_progress_fsrs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                   (learner, card_id, keyword, asked, covered, last_verdict, last_seen, due_at, session_id,
-                    card["state"], card["step"], card["stability"], card["difficulty"], card["last_review"],
-                    json.dumps(prev) if prev else None))
-    _run_script(db, """
-        DROP TABLE keyword_progress;
-        ALTER TABLE keyword_progress_fsrs RENAME TO keyword_progress;
-        CREATE INDEX keyword_progress_due ON keyword_progress(learner, due_at)
-    """)
-
 
 def stamp(moment: datetime) -> str:
     """The one timestamp format of the store: UTC ISO 8601, so text order is time order."""
@@ -269,14 +121,14 @@ def _grade_or_none(text: str | None) -> Grade | None:
     return from_json(Grade, text) if text else None
 
 
-def _session_from_row(row: sqlite3.Row) -> SessionRecord:
+def _session_from_row(row: Row) -> SessionRecord:
     data = dict(row)
     data["topics"] = json.loads(data["topics"])
     data["plan"] = json.loads(data["plan"])
     return SessionRecord(**data)
 
 
-def _turn_from_row(row: sqlite3.Row) -> Turn:
+def _turn_from_row(row: Row) -> Turn:
     data = dict(row)
     data.pop("score"), data.pop("grade")
     data["grade"] = _grade_or_none(data.pop("grade_json"))
@@ -286,9 +138,10 @@ def _turn_from_row(row: sqlite3.Row) -> Turn:
 
 
 class Tx:
-    """The writes of one engine step, committed together or not at all."""
+    """The writes of one engine step, committed together or not at all. The SQL is the same for both
+    stores (`?` placeholders; PostgreSQL's adapter turns them into its own)."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Database):
         self.db = db
 
     def create_session(self, s: SessionRecord) -> None:
@@ -302,12 +155,12 @@ class Tx:
              s.llm_backend, s.llm_model))
 
     def ask(self, turn: Turn) -> None:
-        cursor = self.db.execute(
+        row = self.db.execute(
             "INSERT INTO turns (session_id, seq, main_index, kind, card_id, parent_card_id, probe_keyword,"
-            " question, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " question, asked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (turn.session_id, turn.seq, turn.main_index, turn.kind, turn.card_id, turn.parent_card_id,
-             turn.probe_keyword, turn.question, turn.asked_at))
-        turn.id = cursor.lastrowid
+             turn.probe_keyword, turn.question, turn.asked_at)).fetchall()[0]  # stepped to the end: SQLite
+        turn.id = row["id"]
         self.touch(turn.session_id)
 
     def answer(self, turn: Turn) -> None:
@@ -348,15 +201,96 @@ class Tx:
 
     def save_keyword_state(self, k: KeywordState) -> None:
         row = asdict(k)
-        self.db.execute(f"INSERT OR REPLACE INTO keyword_progress ({', '.join(row)})"
-                        f" VALUES ({', '.join('?' for _ in row)})", tuple(row.values()))
+        key = ("learner", "card_id", "keyword")
+        self.db.execute(f"INSERT INTO keyword_progress ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})"
+                        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+                        + ", ".join(f"{name} = excluded.{name}" for name in row if name not in key),
+                        tuple(row.values()))
+
+
+def load_session(db: Database, session_id: str, lock: str = "") -> SessionRecord:
+    """The session row (`lock`: PostgreSQL's `FOR UPDATE`, held until the transaction ends)."""
+    row = db.execute(f"SELECT * FROM sessions WHERE id = ?{lock}", (session_id,)).fetchone()
+    if row is None:
+        raise UserError(f"unknown session id: {session_id!r}")
+    return _session_from_row(row)
+
+
+def load_turns(db: Database, session_id: str) -> list[Turn]:
+    rows = db.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
+    return [_turn_from_row(row) for row in rows]
+
+
+@dataclass
+class EventScope:
+    """One event on a session: the session and its turns as the store holds them when the event
+    starts, and where the event's writes go (`transaction()`)."""
+
+    session: SessionRecord
+    turns: list[Turn]
+    transaction: Callable[[], AbstractContextManager[Tx]]
 
 
 class History:
-    """The SQLite store. Connections are short-lived and per call, so any thread may use it."""
+    """The interface both stores share: migrate, write a step (`transaction`), handle one event of a
+    session (`event`), and the reads. A store implements `migrate`, `_read`, `transaction`, `event`."""
+
+    where = ""  # the store as messages name it (a path, a URL without its password)
+
+    def migrate(self) -> list[str]:
+        """Create or upgrade the schema; returns the names of the migrations applied now."""
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[Database]:
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    def event(self, session_id: str) -> AbstractContextManager[EventScope]:
+        """The scope of one event of `session_id`; events of one session never overlap in it."""
+        raise NotImplementedError
+
+    def session(self, session_id: str) -> SessionRecord:
+        with self._read() as db:
+            return load_session(db, session_id)
+
+    def turns(self, session_id: str) -> list[Turn]:
+        with self._read() as db:
+            return load_turns(db, session_id)
+
+    def events(self, session_id: str) -> list[dict]:
+        with self._read() as db:
+            rows = db.execute("SELECT * FROM events WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+        return [{**dict(row), "data": json.loads(row["data"])} for row in rows]
+
+    def sessions(self, status: str | None = None, limit: int = 50, client: str | None = None) -> list[SessionRecord]:
+        """Most recently active first; optionally only those with `status`, or of `client`."""
+        where = {"status = ?": status, "client = ?": client}
+        clauses = [clause for clause, value in where.items() if value]
+        query = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        params = [value for value in where.values() if value]
+        with self._read() as db:
+            rows = db.execute(query + " ORDER BY updated_at DESC, id LIMIT ?", (*params, limit)).fetchall()
+        return [_session_from_row(row) for row in rows]
+
+    def keyword_progress(self, learner: str, due_by: str | None = None) -> list[KeywordState]:
+        """One learner's key points; with `due_by`, only those due by then, soonest first."""
+        query, params = "SELECT * FROM keyword_progress WHERE learner = ?", [learner]
+        if due_by is not None:
+            query, params = query + " AND due_at <= ?", [learner, due_by]
+        with self._read() as db:
+            rows = db.execute(query + " ORDER BY due_at, card_id, keyword", params).fetchall()
+        return [KeywordState(**dict(row)) for row in rows]
+
+
+class SQLiteHistory(History):
+    """The embedded store, one file. Connections are short-lived and per call, so any thread may use
+    it; one process serves its sessions, so an event needs no lock here beyond the interview's own."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.where = str(path)
         self._migrated = False
         self._lock = threading.Lock()
 
@@ -377,7 +311,6 @@ class History:
             db.close()
 
     def migrate(self) -> list[str]:
-        """Create or upgrade the schema; returns the names of the migrations applied now."""
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
@@ -434,41 +367,13 @@ class History:
         with self._connect() as db:
             yield db
 
-    def session(self, session_id: str) -> SessionRecord:
+    @contextmanager
+    def event(self, session_id: str) -> Iterator[EventScope]:
+        """The session as stored, and a short write transaction per step: holding SQLite's one write
+        lock while an answer is graded would make every other session wait for it."""
         with self._read() as db:
-            row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        if row is None:
-            raise UserError(f"unknown session id: {session_id!r}")
-        return _session_from_row(row)
-
-    def turns(self, session_id: str) -> list[Turn]:
-        with self._read() as db:
-            rows = db.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY seq", (session_id,)).fetchall()
-        return [_turn_from_row(row) for row in rows]
-
-    def events(self, session_id: str) -> list[dict]:
-        with self._read() as db:
-            rows = db.execute("SELECT * FROM events WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
-        return [{**dict(row), "data": json.loads(row["data"])} for row in rows]
-
-    def sessions(self, status: str | None = None, limit: int = 50, client: str | None = None) -> list[SessionRecord]:
-        """Most recently active first; optionally only those with `status`, or of `client`."""
-        where = {"status = ?": status, "client = ?": client}
-        clauses = [clause for clause, value in where.items() if value]
-        query = "SELECT * FROM sessions" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        params = [value for value in where.values() if value]
-        with self._read() as db:
-            rows = db.execute(query + " ORDER BY updated_at DESC LIMIT ?", (*params, limit)).fetchall()
-        return [_session_from_row(row) for row in rows]
-
-    def keyword_progress(self, learner: str, due_by: str | None = None) -> list[KeywordState]:
-        """One learner's key points; with `due_by`, only those due by then, soonest first."""
-        query, params = "SELECT * FROM keyword_progress WHERE learner = ?", [learner]
-        if due_by is not None:
-            query, params = query + " AND due_at <= ?", [learner, due_by]
-        with self._read() as db:
-            rows = db.execute(query + " ORDER BY due_at, card_id, keyword", params).fetchall()
-        return [KeywordState(**dict(row)) for row in rows]
+            session, turns = load_session(db, session_id), load_turns(db, session_id)
+        yield EventScope(session, turns, self.transaction)
 
     def journal_mode(self) -> str:
         with self._read() as db:

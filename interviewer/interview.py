@@ -4,8 +4,9 @@ One method per event — `start`, `answer`, `hint`, `skip`, `dont_know`, `run_co
 `finish`, `resume` — driven the same way by the Gradio app, the terminal chat and the tests. Each
 returns a `Step` (`interviewer.steps`): what happened, as data, which `interviewer.presenter` words.
 The state is the session row and its turns in the history store: every question is written when
-asked and every answer with its grade when given, so `resume` rebuilds an interview from SQLite
-alone and a killed process loses nothing.
+asked and every answer with its grade when given, so `resume` rebuilds an interview from the store
+alone and a killed process loses nothing. Driven through `handling(scope)`, an event starts from the
+store's state (another replica may have moved the session) and writes into the scope's transaction.
 
 Flow per main question: ask → grade → decide. A follow-up is the card's own `###` child when the
 answer touched its subject or was good enough to go deeper; otherwise a probe aims at a missed key
@@ -33,7 +34,7 @@ from interviewer import planning, progress, steps
 from interviewer.bank import Bank
 from interviewer.commands import DONT_KNOW, chat_command, is_dont_know
 from interviewer.grading import Tally
-from interviewer.history import History, SessionRecord, Turn, Tx, now
+from interviewer.history import EventScope, History, SessionRecord, Turn, Tx, now
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
 from interviewer.planning import Options
 from interviewer.report import Report, build_report
@@ -149,6 +150,7 @@ class Interview:
         self.session = session
         self.turns = turns
         self.lock = threading.Lock()
+        self._scope: EventScope | None = None  # the event being handled, when driven through `handling`
         # LLM usage of this session, continuing from what is stored when it is resumed.
         self.llm = VoiceStats(backend=session.llm_backend, model=session.llm_model,
                               calls=session.llm_calls, failures=session.llm_failures)
@@ -193,6 +195,20 @@ class Interview:
         if not interview.finished and interview.current is None:
             interview._recover_missing_question()
         return interview
+
+    @contextmanager
+    def handling(self, scope: EventScope) -> Iterator[None]:
+        """Handle one event on the session as `scope` read it from the store, writing into the scope:
+        whichever process handled the steps before, this one continues from the last of them."""
+        self.session, self.turns = scope.session, scope.turns
+        self.llm.calls, self.llm.failures = scope.session.llm_calls, scope.session.llm_failures
+        self._scope = scope
+        try:
+            if not self.finished and self.current is None:
+                self._recover_missing_question()
+            yield
+        finally:
+            self._scope = None
 
     def resumed(self) -> steps.Step:
         """Where a resumed interview stands: the question waiting, or that it is over."""
@@ -325,7 +341,7 @@ class Interview:
     def _writing(self) -> Iterator[Tx]:
         """One transaction of this interview; the session row carries the LLM usage counted so far."""
         self.session.llm_calls, self.session.llm_failures = self.llm.calls, self.llm.failures
-        with self.deps.history.transaction() as tx:
+        with (self._scope or self.deps.history).transaction() as tx:
             yield tx
 
     def _demo_of(self, card: Card) -> Demo | None:

@@ -179,6 +179,14 @@ def start_api(step: steps.Step) -> dict:
             "message": say(step)}
 
 
+def resume_api(step: steps.Step) -> dict:
+    """The `/resume` contract: `/start`'s, for the question waiting in a resumed session (`card_id` and
+    `question` are null when it is already over)."""
+    turn = step.waiting
+    return {"session_id": step.session_id, "card_id": turn.card_id if turn else None,
+            "question": turn.question if turn else None, "message": say(step)}
+
+
 def answer_api(step: steps.Step) -> dict:
     """The `/answer` contract: what the answer got and the question now waiting."""
     return {"session_id": step.session_id, "message": say(step),

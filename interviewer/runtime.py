@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from interviewer.bank import Bank, load_bank
 from interviewer.errors import UserError
 from interviewer.grading import Grader
-from interviewer.history import History
+from interviewer.history import History, SQLiteHistory
 from interviewer.sandbox.demos import Demos, load_demos
 from interviewer.settings import Settings
 from interviewer.store import IngestResult, Store
@@ -63,7 +63,12 @@ class Runtime:
 
     @cached_property
     def history(self) -> History:
-        return History(self.settings.db_path)
+        """PostgreSQL at INTERVIEWER_DATABASE_URL (shared by replicas), else SQLite in INTERVIEWER_HOME."""
+        if self.settings.database_url:
+            from interviewer.history_pg import PostgresHistory
+
+            return PostgresHistory(self.settings.database_url)
+        return SQLiteHistory(self.settings.db_path)
 
     @cached_property
     def voice(self) -> TemplateVoice:

@@ -2,15 +2,17 @@
 
 Starting an interview (with the planning limits), acting on one by session id, resuming one —
 only the owner's, when a login is in force — listing unfinished ones, and the history a client may
-see. Interviews live in a bounded in-memory cache and, durably, in the history store, so a
-restarted process resumes any unfinished session.
+see. Interviews live durably in the history store; the bounded in-memory cache only keeps their
+objects and locks. Every event reads the session from the store first (`History.event`), so any
+process (a restarted one, another replica on the same PostgreSQL history) serves any session.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from interviewer import progress, steps
@@ -20,7 +22,7 @@ from interviewer.interview import Deps, Interview
 from interviewer.planning import DEFAULT_QUESTIONS, Options
 from interviewer.runtime import Runtime
 
-LIVE_CAPACITY = 512  # interviews kept in memory; older ones are resumed from SQLite when needed
+LIVE_CAPACITY = 512  # interviews kept in memory; older ones are resumed from the store when needed
 TEXT_EVENTS = ("answer", "message")  # the events that take the candidate's text
 UNFINISHED_SHOWN = 30
 
@@ -103,7 +105,7 @@ class Sessions:
         if not session_id:
             return steps.Step(None, [steps.NoInterview()])
         interview = self.live.get(session_id)
-        with interview.lock:
+        with self._handling(interview):
             if event in TEXT_EVENTS:
                 return getattr(interview, event)(text)
             return getattr(interview, event)()
@@ -112,8 +114,15 @@ class Sessions:
         if not may_see(self.rt.history.session(session_id), client):
             raise UserError("다른 사용자의 면접은 이어할 수 없습니다.")
         interview = self.live.get(session_id)
-        with interview.lock:
+        with self._handling(interview):
             return interview, interview.resumed()
+
+    @contextmanager
+    def _handling(self, interview: Interview) -> Iterator[None]:
+        """One event at a time per session: in this process under the interview's lock, across
+        processes by the store's `event` scope; the event starts from what the store holds."""
+        with interview.lock, self.rt.history.event(interview.session.id) as scope, interview.handling(scope):
+            yield
 
     def interview(self, session_id: str) -> Interview:
         return self.live.get(session_id)

@@ -21,8 +21,9 @@ SOURCES = {
     "llm_choice": "INTERVIEWER_LLM", "llm": "INTERVIEWER_LLM", "llm_base_url": "OPENAI_BASE_URL",
     "llm_model": "INTERVIEWER_LLM_MODEL", "openai_api_key": "OPENAI_API_KEY", "llm_judge": "INTERVIEWER_LLM_JUDGE",
     "llm_tools": "INTERVIEWER_LLM_TOOLS", "llm_timeout": "INTERVIEWER_LLM_TIMEOUT",
-    "desired_retention": "INTERVIEWER_DESIRED_RETENTION",
+    "desired_retention": "INTERVIEWER_DESIRED_RETENTION", "database_url": "INTERVIEWER_DATABASE_URL",
 }
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
 
 def default_backend(api_key: str | None, base_url: str | None) -> str:
@@ -50,6 +51,7 @@ class Settings:
     llm_tools: bool | None = None  # None: on for OpenAI, off for local servers (few support tools)
     llm_timeout: float = 30.0  # seconds for one whole LLM reply, streaming included
     desired_retention: float = 0.9  # FSRS: the chance of recalling a key point when it comes due
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL history; None: SQLite in home
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -69,6 +71,7 @@ class Settings:
             llm_tools=_flag(get("llm_tools")),
             llm_timeout=_seconds(get("llm_timeout"), 30.0),
             desired_retention=_retention(get("desired_retention")),
+            database_url=_database_url(get("database_url")),
         )
         return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))
 
@@ -119,3 +122,13 @@ def _retention(value: str | None) -> float:
     if not 0 < retention < 1:
         raise UserError(f"{SOURCES['desired_retention']} must be a number between 0 and 1, e.g. 0.9 (got {value!r})")
     return retention
+
+
+def _database_url(value: str | None) -> str | None:
+    """A PostgreSQL URL, or None for the embedded SQLite history; the URL itself is never echoed (it
+    may hold a password)."""
+    if value is None or value.strip().startswith(DATABASE_SCHEMES):
+        return value.strip() if value else None
+    scheme = value.split("://", 1)[0] + "://" if "://" in value else "no scheme"
+    raise UserError(f"{SOURCES['database_url']} must be a postgresql://USER:PASSWORD@HOST:PORT/DB URL "
+                    f"(got {scheme}); leave it unset for the SQLite history in INTERVIEWER_HOME")

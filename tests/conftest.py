@@ -6,10 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.pgserver import PostgresServer, Unavailable, postgres_server
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 
@@ -24,7 +26,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"
     monkeypatch.setenv("INTERVIEWER_HOME", str(path))
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "INTERVIEWER_LLM", "INTERVIEWER_LLM_MODEL",
-                 "INTERVIEWER_CHROMA_URL"):
+                 "INTERVIEWER_CHROMA_URL", "INTERVIEWER_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     return path
 
@@ -61,3 +63,24 @@ def run_cli(*args: str, input: str | None = None, env: dict | None = None,
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server (Debian's `postgresql`) for the whole run, in a temp directory,
+    loopback only; skipped, with the reason, where none can run."""
+    try:
+        server = postgres_server()
+        pg = server.__enter__()
+    except Unavailable as exc:
+        pytest.skip(f"no PostgreSQL server here: {exc}")
+    try:
+        yield pg
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def database_url(postgres: PostgresServer) -> str:
+    """A fresh, empty database on that server, per test."""
+    return postgres.create_database()

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from interviewer.history import History, stamp
+from interviewer.history import SQLiteHistory, stamp
 from interviewer.interview import all_missing
-from interviewer.presenter import NO_INTERVIEW
+from interviewer.presenter import ALREADY_FINISHED, NO_INTERVIEW
 from interviewer.progress import record, scheduler
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
@@ -36,17 +36,18 @@ def free_port() -> int:
 class Server:
     """`interviewer serve` in its own process, with its own INTERVIEWER_HOME."""
 
-    def __init__(self, home: Path, *extra: str):
+    def __init__(self, home: Path, *extra: str, env: dict[str, str] | None = None, wait: bool = True):
         self.home, self.port = home, free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, "INTERVIEWER_HOME": str(home)}
+        full_env = {**os.environ, "INTERVIEWER_HOME": str(home), **(env or {})}
         self.log_path = home.parent / f"serve-{self.port}.log"
         self.log = self.log_path.open("w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([*CLI, "serve", "--port", str(self.port), *extra], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([*CLI, "serve", "--port", str(self.port), *extra], cwd=ROOT, env=full_env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait()
+        if wait:
+            self.wait()
 
-    def _wait(self, timeout: float = 90) -> None:
+    def wait(self, timeout: float = 90) -> None:
         """Until the server says it is ready, as a supervisor would wait for it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -154,6 +155,20 @@ def test_start_reviews_due_cards_by_default(server: Server):
     assert again["card_id"] == "overfitting-remedies" and "복습할 때가 된" in again["message"]
 
 
+def test_resume_continues_a_session_in_another_client(server: Server):
+    first = client(server)
+    started = first.predict(1, "dropout", 5, api_name="/start")
+    other = client(server)  # a new tab, or the same candidate after a lost connection
+    resumed = other.predict(started["session_id"], api_name="/resume")
+    assert {k: resumed[k] for k in ("session_id", "card_id", "question")} == \
+        {k: started[k] for k in ("session_id", "card_id", "question")}
+    answer_until_done(other, ["드롭아웃은 co-adaptation을 막습니다."])
+    over = client(server).predict(started["session_id"], api_name="/resume")
+    assert (over["card_id"], over["question"]) == (None, None) and ALREADY_FINISHED in over["message"]
+    with pytest.raises(Exception, match="unknown session id"):
+        client(server).predict("no-such-session", api_name="/resume")
+
+
 def test_clients_have_isolated_sessions(server: Server):
     a, b = client(server), client(server)
     sa = a.predict(1, "", 1, api_name="/start")["session_id"]
@@ -203,7 +218,7 @@ def test_a_killed_server_loses_no_answer(indexed_home: Path, tmp_path: Path):
         for text in given:
             c.predict(text, api_name="/answer")
         srv.stop(signal.SIGKILL)
-        turns = History(home / "interviewer.sqlite3").turns(session_id)
+        turns = SQLiteHistory(home / "interviewer.sqlite3").turns(session_id)
         assert [t.answer for t in turns if t.answer] == given
         assert turns[-1].pending  # the question asked after the last answer was stored too
     finally:

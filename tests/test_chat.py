@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from interviewer.history import History
+from interviewer.history import SQLiteHistory
 from interviewer.runtime import Runtime
 
 ANSWER = "weight initialize를 잘 하고 pre-train을 하면 좋은 지점에서 출발합니다."
@@ -23,7 +23,7 @@ def test_piped_chat_runs_a_whole_interview(cli, indexed_runtime: Runtime):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "답변이 비어 있어요" in out and "힌트 1/" in out and "점수" in out and "면접 결과" in out
-    history = History(indexed_runtime.settings.db_path)
+    history = SQLiteHistory(indexed_runtime.settings.db_path)
     session_id = session_of(out)
     turns = history.turns(session_id)
     assert history.session(session_id).status == "finished"
@@ -42,7 +42,7 @@ def test_numpy_and_demo_commands_run_in_the_sandbox_and_the_interview_goes_on(cl
     saved = [Path(line.removeprefix("그림 저장: ")) for line in out.splitlines() if line.startswith("그림 저장: ")]
     assert saved and all(path.parent == indexed_runtime.settings.home / "figures" for path in saved)
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in saved)
-    history = History(indexed_runtime.settings.db_path)
+    history = SQLiteHistory(indexed_runtime.settings.db_path)
     session_id = session_of(out)
     assert history.session(session_id).status == "finished"
     assert [t.answer for t in history.turns(session_id)][0] == "드롭아웃은 co-adaptation을 막습니다."
@@ -56,7 +56,7 @@ def test_end_of_input_keeps_the_session_and_resume_finishes_it(cli, indexed_runt
     assert first.returncode == 0, first.stderr
     session_id = session_of(first.stdout)
     assert "--resume" in first.stdout
-    history = History(indexed_runtime.settings.db_path)
+    history = SQLiteHistory(indexed_runtime.settings.db_path)
     assert history.session(session_id).status == "running"
     assert history.turns(session_id)[0].answer == "드롭아웃은 co-adaptation을 막아 줍니다."
     second = cli("chat", "--resume", session_id, input="여러 모델을 학습하는 효과가 있습니다.\n/quit\n")

@@ -1,4 +1,5 @@
-"""The SQLite history: migrations from blank, WAL, round trips, atomic steps, refusing foreign files."""
+"""The history stores: migrations from blank, WAL, round trips, atomic steps, refusing foreign files.
+The round trips run on both stores (SQLite, and a real PostgreSQL server when one can run here)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,9 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.history import (
-    APPLICATION_ID,
-    MIGRATIONS,
-    History,
-    KeywordState,
-    SessionRecord,
-    Turn,
-    m001_initial,
-    m002_keyword_progress,
-)
+from interviewer.history import APPLICATION_ID, History, KeywordState, SessionRecord, SQLiteHistory, Turn
+from interviewer.history_pg import PostgresHistory
+from interviewer.migrations import MIGRATIONS, m001_initial, m002_keyword_progress
 from interviewer.models import Grade, KeyPointResult
 
 
@@ -33,12 +27,19 @@ def make_grade(card_id: str = "a") -> Grade:
         KeyPointResult(keyword="momentum", verdict="missing")])
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> History:
+    if request.param == "postgres":
+        return PostgresHistory(request.getfixturevalue("database_url"))
+    return SQLiteHistory(tmp_path / "h.sqlite3")
+
+
 def test_schema_builds_from_blank_and_migrations_apply_once(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+    history = SQLiteHistory(tmp_path / "h.sqlite3")
     assert history.migrate() == [fn.__name__ for fn in MIGRATIONS]
     assert all(fn.__name__.startswith("m0") for fn in MIGRATIONS)
     assert history.migrate() == []
-    assert History(tmp_path / "h.sqlite3").migrate() == []
+    assert SQLiteHistory(tmp_path / "h.sqlite3").migrate() == []
     assert history.journal_mode() == "wal"
     db = sqlite3.connect(tmp_path / "h.sqlite3")
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -58,10 +59,10 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path):
                " '[]', 7, '[\"dropout\"]', 'none', NULL, 0, 0)")
     db.execute("COMMIT")
     db.close()
-    history = History(path)
+    history = SQLiteHistory(path)
     assert history.migrate() == [fn.__name__ for fn in MIGRATIONS[1:]]
     assert history.session("old").plan == ["dropout"] and history.keyword_progress("") == []
-    assert History(path).migrate() == []
+    assert SQLiteHistory(path).migrate() == []
 
 
 def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_path: Path):
@@ -85,7 +86,7 @@ def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_pat
     db.executemany("INSERT INTO keyword_progress VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     db.execute("COMMIT")
     db.close()
-    history = History(path)
+    history = SQLiteHistory(path)
     assert history.migrate() == [fn.__name__ for fn in MIGRATIONS[2:]]
     assert history.session("old").status == "finished"
     states = {(k.learner, k.keyword): k for learner in ("", "kim") for k in history.keyword_progress(learner)}
@@ -100,11 +101,11 @@ def test_leitner_progress_becomes_fsrs_cards_and_keeps_what_was_recorded(tmp_pat
     assert box1.prev_card is None and box3.prev_card is not None  # a first review has nothing to revise to
     columns = {row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(keyword_progress)")}
     assert not {"box", "prev_box"} & columns
-    assert History(path).migrate() == []
+    assert SQLiteHistory(path).migrate() == []
 
 
-def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+def test_keyword_progress_round_trip_and_due_filter(store: History):
+    history = store
     states = [KeywordState(learner="", card_id="a", keyword=kw, asked=1, covered=0, last_verdict="missing",
                            last_seen="2026-11-01T00:00:00.000+00:00", due_at=due, session_id="s1", state=1, step=0,
                            stability=0.2, difficulty=7.5, last_review="2026-11-01T00:00:00.000+00:00",
@@ -119,8 +120,8 @@ def test_keyword_progress_round_trip_and_due_filter(tmp_path: Path):
     assert history.keyword_progress("kim") == []
 
 
-def test_session_turn_and_event_round_trip(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+def test_session_turn_and_event_round_trip(store: History):
+    history = store
     session = make_session()
     turn = Turn(session_id="s1", seq=1, main_index=1, kind="main", card_id="a", question="질문 A?")
     with history.transaction() as tx:
@@ -145,8 +146,8 @@ def test_session_turn_and_event_round_trip(tmp_path: Path):
     assert history.session("s1").status == "finished" and history.sessions(status="running") == []
 
 
-def test_a_failed_step_writes_nothing(tmp_path: Path):
-    history = History(tmp_path / "h.sqlite3")
+def test_a_failed_step_writes_nothing(store: History):
+    history = store
     with history.transaction() as tx:
         tx.create_session(make_session())
     with pytest.raises(RuntimeError), history.transaction() as tx:
@@ -155,9 +156,11 @@ def test_a_failed_step_writes_nothing(tmp_path: Path):
     assert history.turns("s1") == []
 
 
-def test_unknown_session_is_a_user_error(tmp_path: Path):
+def test_unknown_session_is_a_user_error(store: History):
     with pytest.raises(UserError, match="unknown session id"):
-        History(tmp_path / "h.sqlite3").session("nope")
+        store.session("nope")
+    with pytest.raises(UserError, match="unknown session id"), store.event("nope"):
+        pass
 
 
 def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path):
@@ -167,7 +170,7 @@ def test_foreign_sqlite_file_is_refused_not_written(tmp_path: Path):
     db.commit()
     db.close()
     with pytest.raises(UserError, match="other.sqlite3: not an interviewer history database"):
-        History(path).migrate()
+        SQLiteHistory(path).migrate()
     tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
     assert tables == {"notes"}
 
@@ -176,4 +179,4 @@ def test_corrupt_file_names_the_file(tmp_path: Path):
     path = tmp_path / "broken.sqlite3"
     path.write_bytes(b"this is not a database at all" * 200)
     with pytest.raises(UserError, match="broken.sqlite3"):
-        History(path).migrate()
+        SQLiteHistory(path).migrate()
