@@ -39,12 +39,13 @@ class Outcome:
 
     def verdicts(self) -> dict[str, str]:
         """Verdicts by keyword; curated key points count only on cards that have no seed keywords."""
-        return {kp.keyword: kp.verdict for kp in self._scored()}
+        return {kp.keyword: kp.verdict for kp in self.scored()}
 
     def methods(self) -> dict[str, str]:
-        return {kp.keyword: kp.method for kp in self._scored()}
+        return {kp.keyword: kp.method for kp in self.scored()}
 
-    def _scored(self) -> list[KeyPointResult]:
+    def scored(self) -> list[KeyPointResult]:
+        """The key points the figures count: the seed ones, or the curated ones on a card without seed keywords."""
         seed = [kp for kp in self.predicted.keypoints if not kp.curated]
         return seed or self.predicted.keypoints
 
@@ -338,7 +339,7 @@ def compare_judge(plain: list[Outcome], judged: list[Outcome], calls: int, failu
     `broke` it in the opposite case (agreement on the three labels, partial as missing)."""
     comparison = JudgeComparison(evaluate(plain, worst), evaluate(judged, worst), calls=calls, failures=failures)
     for outcome in judged:
-        for kp in outcome._scored():
+        for kp in outcome.scored():
             human = outcome.example.labels.get(kp.keyword)
             if kp.method != "llm" or kp.deterministic_verdict is None or human is None:
                 continue

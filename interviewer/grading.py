@@ -255,11 +255,12 @@ class KeyPointModel:
             squashed, normalized = squash(scope), normalize(scope)
             # "0으로 초기화하지 않고 Xavier 같은 초기화를 쓴다": what follows the denial affirms the point
             after = segment.text[segment.text.find(scope) + len(scope):]
+            after_squashed, after_normalized = squash(after), normalize(after)
             hits = [(group, alt) for group in groups if (alt := group.hit(squashed, normalized)) is not None]
             # "they cannot co-adapt": the negation is one of the key point's own words, so it states the claim
             if any(NEGATIVE_TERM.search(alt) for _, alt in hits):
                 continue
-            if any(group.hit(squash(after), normalize(after)) is None for group, _ in hits):
+            if any(group.hit(after_squashed, after_normalized) is None for group, _ in hits):
                 return True
         return False
 

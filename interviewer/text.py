@@ -278,7 +278,11 @@ def _names_only(text: str, tokens) -> bool:
     return bool(_MEANS.search(text)) and sum(t.tag in _NOUN_TAGS for t in tokens) <= _MEANING_MAX_WORDS
 
 
-def _content_parts(answer: str, start: int, end: int, tokens) -> tuple[str | None, list]:
+def _text_of(answer: str, tokens) -> str:
+    return answer[tokens[0].start:tokens[-1].start + tokens[-1].len]
+
+
+def _content_parts(answer: str, tokens) -> tuple[str | None, list]:
     """The clause without its naming parts (None: nothing to drop), and the tokens of what is kept."""
     cuts = [i for i in range(len(tokens)) if _closes_clause(tokens, i)]
     parts, first = [], 0
@@ -286,12 +290,12 @@ def _content_parts(answer: str, start: int, end: int, tokens) -> tuple[str | Non
         # Items without a predicate ("Define and run, define by run이라는 말") join the part they lead to.
         part = tokens[first:last + 1]
         if part and (last == len(tokens) - 1 or any(t.tag in _PREDICATE_TAGS for t in part)
-                     or _NAMING.search(answer[part[0].start:part[-1].start + part[-1].len])):
+                     or _NAMING.search(_text_of(answer, part))):
             parts.append(part)
             first = last + 1
     kept, dropped = [], False
     for part in parts:
-        text = answer[part[0].start:part[-1].start + part[-1].len]
+        text = _text_of(answer, part)
         if _names_only(text, part):
             dropped = True
         else:
@@ -363,7 +367,7 @@ def analyze_pieces(answer: str, pieces: list[tuple[int, str]]) -> list[Segment]:
                 lead = len(text) - len(text.lstrip(" \t,;"))
                 start, end = start + lead, start + lead + len(stripped)
                 negations = _negation_scopes(answer, start, end, toks)
-                content, kept = _content_parts(answer, start, end, toks) if toks else (None, toks)
+                content, kept = _content_parts(answer, toks) if toks else (None, toks)
                 segments.append(Segment(stripped, start, end, negations, _is_explanatory(stripped, toks),
                                         _lemmas(kept), content))
     return segments
