@@ -1,19 +1,26 @@
-# Two commands: `make run` and `make test`. Both create .venv when missing and install the project;
-# a stamp named after the pyproject.toml hash skips the install when nothing changed.
+# Two commands: `make run` and `make test`. Both install exactly the versions in uv.lock into .venv
+# (uv sync --locked); a stamp named after the lock's hash skips the install when nothing changed.
+# `make lock` refreshes uv.lock from pyproject.toml's ranges; `make test-latest` tries the newest releases.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HASH := $(shell sha256sum pyproject.toml | cut -c1-16)
+# uv itself lives in its own small venv: `uv sync` makes .venv hold exactly the lock, nothing else.
+TOOLS := .tools
+UV_VERSION := 0.13.8
+UV := $(TOOLS)/bin/uv
+HASH := $(shell sha256sum uv.lock | cut -c1-16)
 RUN_STAMP := $(VENV)/.stamp-run-$(HASH)
 TEST_STAMP := $(VENV)/.stamp-test-$(HASH)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PYTHON)
 SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux fonts-nanum postgresql
 # llama-cpp-python (the test extra's local LLM server) builds llama.cpp from source. Built for the
 # native CPU it uses AMX where the CPU has it, and dies with SIGILL in the server's worker threads;
-# AVX2 runs on any x86-64 CI here. Never from pip's wheel cache, which may hold a native build.
+# AVX2 runs on any x86-64 CI here.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: run test test-latest lint lock lock-check bench system-deps clean
 
 # serve indexes the bank (only what changed) and loads the models before it listens.
 run: $(RUN_STAMP)
@@ -30,20 +37,40 @@ lint: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
-	rm -f $(VENV)/.stamp-run-*
+# Someone edited pyproject.toml and not uv.lock (or the other way round): stop before installing anything.
+# Offline, so a stale lock fails at once instead of being resolved again.
+LOCK_CHECK = @$(UV) lock --check --offline >/dev/null 2>&1 || { echo "uv.lock does not match pyproject.toml: run \`make lock\`" >&2; exit 2; }
+
+lock-check: | $(UV)
+	$(LOCK_CHECK)
+
+# Brings uv.lock in line with pyproject.toml, keeping every pin that still fits (the same file when
+# nothing changed); `make lock UPGRADE=1` moves every package to the newest release the ranges allow.
+lock: | $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade)
+
+$(RUN_STAMP): uv.lock pyproject.toml | $(UV)
+	$(LOCK_CHECK)
+	$(UV) sync --locked --quiet
+	rm -f $(VENV)/.stamp-*
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet --no-cache-dir 'llama-cpp-python[server]>=0.3'
-	$(BIN)/pip install --quiet -e '.[test]'
+# llama-cpp-python is built from source (no-binary in pyproject.toml) with the AVX2 flags; refreshed so
+# that a wheel built earlier with other flags is never taken from uv's cache.
+$(TEST_STAMP): uv.lock pyproject.toml | $(UV)
+	$(LOCK_CHECK)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(UV) sync --locked --quiet --extra test --refresh-package llama-cpp-python
 	rm -f $(VENV)/.stamp-*
 	touch $@ $(RUN_STAMP)
+
+# The suite in a throw-away venv with the newest releases pyproject.toml's ranges allow, and how they
+# differ from uv.lock: how we learn that an upstream release broke us before a user does. Not in CI.
+test-latest: system-deps | $(UV)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" bash scripts/test-latest.sh $(UV) $(PYTEST_ARGS)
 
 # The sandbox needs bubblewrap, the browser tests Debian's chromium and a Korean font (fonts-nanum,
 # else screenshots show empty boxes), the shared-history tests and the replicas benchmark a real
@@ -59,4 +86,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache

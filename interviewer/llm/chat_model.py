@@ -15,7 +15,7 @@ MAX_TOKENS = 160        # replies are one to three sentences
 
 def build_chat_model(config: LLMConfig) -> ChatOpenAI:
     """A LangChain ChatOpenAI; building it sends nothing over the network."""
-    import httpx
+    import openai
     from langchain_openai import ChatOpenAI
     from pydantic import SecretStr
 
@@ -26,7 +26,8 @@ def build_chat_model(config: LLMConfig) -> ChatOpenAI:
         base_url=config.base_url,
         # The read timeout bounds the silence before the first chunk too: a CPU server reading a long
         # prompt is silent for a while, so it is the configured reply time, not a few seconds.
-        timeout=httpx.Timeout(config.timeout, connect=CONNECT_TIMEOUT),
+        # The client's own timeout type: its HTTP library is not ours to name (httpx2 since openai 3).
+        timeout=openai.Timeout(config.timeout, connect=CONNECT_TIMEOUT),
         max_retries=1,
         streaming=True,
         temperature=0.3,

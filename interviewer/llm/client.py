@@ -99,12 +99,13 @@ def chunk_text(chunk: Any) -> str:
 
 
 def classify(exc: Exception) -> LLMFailure:
-    import httpx
+    # By the OpenAI client's own exception types: it wraps its HTTP library's errors in them, and that
+    # library changes between releases (httpx, then httpx2 in openai 3).
     import openai
 
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
         return LLMFailure("timeout", str(exc))
-    if isinstance(exc, openai.APIConnectionError | httpx.TransportError | ConnectionError):
+    if isinstance(exc, openai.APIConnectionError | ConnectionError):
         return LLMFailure("unreachable", str(exc))
     if isinstance(exc, openai.APIStatusError):
         return LLMFailure("http", f"{exc.status_code}")
