@@ -20,7 +20,7 @@ SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux fonts-nanum postgresq
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 PYTEST_ARGS ?=
 
-.PHONY: run test test-latest lint lock lock-check bench system-deps clean
+.PHONY: run test test-latest train lint lock lock-check bench system-deps clean
 
 # serve indexes the bank (only what changed) and loads the models before it listens.
 run: $(RUN_STAMP)
@@ -33,6 +33,16 @@ test: lint system-deps
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check interviewer tests bench
 	$(BIN)/mypy
+
+# Rebuilds the grading model from knowledge/training/ with a fixed seed, on the CPU (2 cores: see the
+# README). torch is the `train` extra, training-only: uv.lock records PyPI's torch 2.13.0, whose Linux
+# wheel is a CUDA build of several GB, so pip installs that version's CPU build instead where the machine
+# offers it (this kind of machine has it on disk; pip elsewhere falls back to PyPI's).
+TORCH := torch==2.13.0
+MODEL_OUT ?= build/grading-model
+train: $(RUN_STAMP)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/python -m interviewer.training.train --out $(MODEL_OUT)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run_all.py

