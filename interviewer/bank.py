@@ -304,7 +304,7 @@ def _keypoint(keyword: str, curated: bool, entry: dict, automatic: KeyPoint | No
     else:
         fields = {"explanation": explanation_for(keyword, answer) if not curated else "",
                   "source": entry.get("source", "curated")}
-    for name in ("category", "explanation", "claims", "contradictions", "bindings", "named"):
+    for name in ("label", "category", "explanation", "claims", "contradictions", "bindings", "named"):
         if entry.get(name):
             fields[name] = entry[name]
     if entry.get("terms"):

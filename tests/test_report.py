@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.interview import Deps, Interview
+from interviewer.markdown import literal
 from interviewer.planning import Options
 from interviewer.report import highlight, load_report, render
 from interviewer.runtime import Runtime
@@ -90,7 +91,7 @@ def test_the_practice_link_asks_that_card(session_home):
     assert command[:2] == ["interviewer", "chat"]
     result = run_cli(*command[1:], "--no-review", input="/quit\n", env={"INTERVIEWER_HOME": str(home)})
     title = next(q["title"] for q in data["questions"] if q["card_id"] == data["study_next"][0]["card_id"])
-    assert result.returncode == 0 and f"[질문 1/1]** {title}" in result.stdout
+    assert result.returncode == 0 and f"[질문 1/1] {title}" in result.stdout
 
 
 def test_markdown_marks_each_keyword_and_quotes_the_evidence(session_home):
@@ -101,8 +102,8 @@ def test_markdown_marks_each_keyword_and_quotes_the_evidence(session_home):
     assert f"면접 결과 · {session_id}" in text and "상태: 완료" in text
     assert "- ✓ **co-adaptation 방지** — “드롭아웃은 학습 중에" in text
     assert "- ✗ **norm penalty** — 답변에서 찾지 못했습니다" in text
-    assert "> " + DROPOUT_ANSWER in text
-    assert "힌트 1회" in text and "참고 답변: Overfitting이 일어날 경우에는" in text
+    assert "> " + literal(DROPOUT_ANSWER) in text
+    assert "힌트 1회" in text and "**참고 답변**\n> Overfitting이 일어날 경우에는" in text
     assert "`interviewer chat --topics overfitting-remedies`" in text
 
 
