@@ -48,6 +48,13 @@ MODE_LABELS = {"immediate": "즉시 피드백 (답변마다)", "end": "실전 �
 DOWNLOAD_LABELS = {"md": "Markdown 내려받기", "html": "HTML 내려받기 (PDF로 인쇄 가능)", "json": "JSON 내려받기"}
 # Gradio's multi-line textbox sends on Shift+Enter and breaks the line on Enter.
 ANSWER_PLACEHOLDER = "답변을 입력하고 Shift+Enter 또는 '보내기' (Enter는 줄바꿈)"
+# Gradio's status line ("processing | 0.4s") is fixed English text: shown in Korean instead.
+APP_CSS = """
+.progress-text, .meta-text, .meta-text-center { font-size: 0 !important; }
+.progress-text::before, .meta-text::before, .meta-text-center::before {
+  content: "처리 중…"; font-size: var(--text-sm);
+}
+"""
 REPORT_PLACEHOLDER = "면접을 마치면 여기에 결과 보고서가 나옵니다."
 PICK_FIRST = "이어할 면접을 먼저 고르세요."
 SESSION_HEADERS = ["면접", "시작", "상태", "질문 수", "답변 수", "평균 점수"]
@@ -180,7 +187,8 @@ def _interview_controls(rt: Runtime) -> SimpleNamespace:
     topic_choices = [(f"{rt.bank.topic_label(t)} ({t})", t) for t in topics_in_use(rt.bank)]
     ui = SimpleNamespace()
     with gr.Row():
-        ui.topics = gr.Dropdown(topic_choices, multiselect=True, label="주제 (비우면 전체)", scale=3)
+        ui.topics = gr.Dropdown(topic_choices, multiselect=True, label="주제 (비우면 전체)", scale=3,
+                                elem_id="topic-pick")
         ui.n_questions = gr.Slider(1, MAX_QUESTIONS, value=DEFAULT_QUESTIONS, step=1, label="질문 수", scale=2)
         ui.mode = gr.Radio([(MODE_LABELS[m], m) for m in FEEDBACK_MODES], value=FEEDBACK_MODES[0],
                            label="피드백 방식", scale=2)
@@ -399,6 +407,6 @@ def serve(rt: Runtime, host: str = "127.0.0.1", port: int = 7860,
     sessions = Sessions(rt)
     app = build_app(rt, sessions)
     app.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=["api"],
-               quiet=True, prevent_thread_lock=True)
+               quiet=True, prevent_thread_lock=True, css=APP_CSS)
     log(f"ready in {time.perf_counter() - started:.1f} s: listening on http://{host}:{port}/")
     app.block_thread()

@@ -69,11 +69,12 @@ def client(server: Server, **kwargs) -> Client:
     return Client(server.url, verbose=False, **kwargs)
 
 
-def launched(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory, name: str):
+def launched(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory, name: str,
+             env: dict[str, str] | None = None):
     """A server on a private copy of the pre-built index, stopped when the fixture ends."""
     home = tmp_path_factory.mktemp(name) / "home"
     shutil.copytree(indexed_home, home)
-    srv = Server(home)
+    srv = Server(home, env=env)
     yield srv
     srv.stop()
 
