@@ -140,6 +140,8 @@ def test_api_runs_a_whole_interview(server: Server):
     assert data["summary"]["average_score"] is not None and data["summary"]["topics"]
     assert all(item["practice"].startswith("interviewer chat --topics ") for item in data["study_next"])
     assert "주제별 점수" in report["report_markdown"]
+    assert "interviewer " not in report["report_markdown"]  # no terminal commands in the app's report
+    assert all(item["label"] and item["keyword"] for item in data["study_next"])
 
 
 def test_start_reviews_due_cards_by_default(server: Server):
