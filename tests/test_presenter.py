@@ -123,3 +123,11 @@ def test_the_answer_api_is_built_from_the_step():
 def test_a_long_answer_is_shown_as_it_was_graded():
     assert shown_answer("  ") is None and shown_answer(" 짧은 답 ") == "짧은 답"
     assert shown_answer("가" * 6000) == "가" * 5000 + " …"
+
+
+def test_an_english_keyword_is_labelled_with_its_korean_term(indexed_runtime):
+    bank = indexed_runtime.bank
+    shown = {kp.keyword: kp.shown for card in bank.cards for kp in card.keypoints}
+    assert shown["Neural network"] == "신경망 (Neural network)" and shown["He init"] == "He 초기화 (He init)"
+    assert shown["선형 to 비선형"] == "선형 → 비선형" and shown["데이터 양 늘리기"] == "데이터 양 늘리기"
+    assert all(card.summary()["keywords"][:len(card.keywords)] == card.keywords for card in bank.cards)  # JSON: verbatim
