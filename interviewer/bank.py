@@ -320,8 +320,8 @@ def glossed(keyword: str, glossary: Glossary) -> str:
         return ""
     terms = [term for term in glossary.group(keyword) if not term.isascii()]
     mixed = [term for term in terms if re.search(r"[A-Za-z]", term)]  # "He 초기화" over "카이밍"
-    korean = (mixed or terms or [None])[0]
-    return f"{korean} ({readable(keyword)})" if korean else ""
+    korean = mixed or terms
+    return f"{korean[0]} ({readable(keyword)})" if korean else ""
 
 
 def build_keypoints(card: Card, curated: list[dict], path: str, glossary: Glossary) -> list[KeyPoint]:
