@@ -9,9 +9,10 @@ alone and a killed process loses nothing. Driven through `handling(scope)`, an e
 store's state (another replica may have moved the session) and writes into the scope's transaction.
 
 Flow per main question: ask → grade → decide. A follow-up is the card's own `###` child when the
-answer touched its subject or was good enough to go deeper; otherwise a probe aims at a missed key
-point of the card just answered (graded against the same card; a key point covered in either answer
-counts). At most `max_follow_ups` per main question. Unless review is off, the plan starts with the
+answer touched its subject; after an answer good enough to go deeper, that child or a deeper
+question beside the card in the bank; otherwise a probe aims at a missed key point of the card just
+answered (graded against the same card; a key point covered in either answer counts). Once a card
+is done (no probe on it follows), its feedback carries the reference answer. At most `max_follow_ups` per main question. Unless review is off, the plan starts with the
 cards whose key points are due again (`interviewer.progress`), and every graded turn moves them.
 """
 

@@ -283,14 +283,18 @@ def shown_answer(text: str) -> str | None:
 def transcript(interview: Interview) -> list[dict]:
     """The chat so far, rebuilt from the store (Gradio message format)."""
     out = []
-    for turn in interview.turns:
+    turns = interview.turns
+    for i, turn in enumerate(turns):
         out.append({"role": "assistant", "content": turn.question})
         if turn.pending:
             continue
         out.append({"role": "user", "content": literal(turn.answer) if turn.answer else SKIPPED_ANSWER})
         if turn.result and interview.feedback_shown:
             card = interview.deps.bank.get(turn.card_id)
-            shown = format_feedback(turn.result, card) if turn.outcome == "answered" else reference_block(card)
+            after = turns[i + 1] if i + 1 < len(turns) else None
+            done = after is None or (after.kind, after.card_id) != ("probe", turn.card_id)
+            shown = format_feedback(turn.result, card, reference=done) if turn.outcome == "answered" \
+                else reference_block(card)
             out.append({"role": "assistant", "content": shown})
     return out
 

@@ -308,3 +308,14 @@ def test_the_reference_answer_follows_every_graded_main_question(deps: Deps):
     text = say(interview.answer(OFF_TOPIC))
     assert "**참고 답변**" in text and deps.bank.get("dropout").answer.splitlines()[0] in text
     assert "좋습니다" not in text and "질문의 핵심과는 거리가" in text
+
+
+def test_a_resumed_chat_keeps_the_reference_back_while_a_probe_waits(deps: Deps):
+    interview, _ = start(deps, topics="overfitting-remedies", n_questions=1, max_follow_ups=1)
+    interview.answer("데이터 양 늘리기가 가장 좋습니다.")
+    assert interview.current.kind == "probe"
+    chat = transcript(Interview.resume(deps, interview.session.id))
+    assert "점수" in chat[2]["content"] and "참고 답변" not in chat[2]["content"]
+    interview.answer("잘 모르겠습니다.")
+    chat = transcript(Interview.resume(deps, interview.session.id))
+    assert "참고 답변" in chat[-1]["content"]

@@ -101,7 +101,7 @@ def test_markdown_marks_each_keyword_and_quotes_the_evidence(session_home):
     text = result.stdout
     assert f"면접 결과 · {session_id}" in text and "상태: 완료" in text
     assert "- ✓ **co-adaptation 방지** — “드롭아웃은 학습 중에" in text
-    assert "- ✗ **가중치 감쇠 (norm penalty)** — 답변에서 찾지 못했습니다" in text  # by its label
+    assert "- ✗ **L2 규제 (norm penalty)** — 답변에서 찾지 못했습니다" in text  # by its label
     assert "> " + literal(DROPOUT_ANSWER) in text
     assert "힌트 1회" in text and "**참고 답변**\n> Overfitting이 일어날 경우에는" in text
     assert "`interviewer chat --topics overfitting-remedies`" in text
