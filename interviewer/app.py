@@ -168,11 +168,12 @@ def build_app(rt: Runtime, sessions: Sessions | None = None) -> Any:
                      "-" if r.average_score is None else r.average_score]
                     for r in presenter.session_rows(past.sessions, zone)]
             keywords = [[k.keyword, k.card_id, k.record, k.stability, k.due]
-                        for k in presenter.keyword_rows(past.keywords, zone)]
+                        for k in presenter.keyword_rows(past.keywords, zone, rt.bank)]
             at = now()
             week = stamp(datetime.now(UTC) + timedelta(days=REVIEW_WINDOW_DAYS))
             reviews = [[r.when, r.due, r.keyword, r.title, r.state, r.stability, r.difficulty, r.last_verdict]
-                       for r in presenter.review_rows([i for i in past.reviews if i.due <= week], at, zone)]
+                       for r in presenter.review_rows([i for i in past.reviews if i.due <= week], at, zone,
+                                                      rt.bank)]
             deck = files.anki_deck(past.learner)
             return (rows, progress_figure(past.sessions, zone), keywords, reviews,
                     gr.update(value=deck, interactive=deck is not None))

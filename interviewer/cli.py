@@ -267,7 +267,7 @@ def cmd_history(args: argparse.Namespace, rt: Runtime) -> int:
         print(f"{row.id}  {row.started}  {row.state}  질문 {row.questions}개  평균 {score}")
     if past.keywords:
         print("\n약한 키워드 (맞힌 횟수/출제 횟수, 다음 복습):")
-    for k in keyword_rows(past.keywords, rt.settings.zone):
+    for k in keyword_rows(past.keywords, rt.settings.zone, rt.bank):
         print(f"  {k.keyword}  [{k.card_id}]  {k.record}  {k.due}")
     return 0
 
@@ -287,7 +287,7 @@ def cmd_review(args: argparse.Namespace, rt: Runtime) -> int:
         print("아직 복습할 키워드가 없습니다. 면접을 한 번 보면 키워드마다 복습 일정이 생깁니다.")
         return 0
     print("언제  복습 예정            키워드  [질문 카드]  상태  안정도  난이도  마지막 판정")
-    for r in review_rows(items, now(), rt.settings.zone):
+    for r in review_rows(items, now(), rt.settings.zone, rt.bank):
         print(f"{r.when}  {r.due}  {r.keyword}  [{r.card_id}]  {r.state}  {r.stability}  {r.difficulty}  "
               f"{r.last_verdict}")
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from interviewer import steps
+from interviewer.bank import Bank
 from interviewer.clock import day, minutes
 from interviewer.history import KeywordState, SessionRecord, Turn
 from interviewer.interview import DEEPER_SCORE, clip_answer
@@ -343,8 +344,14 @@ def session_rows(lines: list[SessionLine], zone: tzinfo) -> list[SessionRow]:
                        line.questions, line.answered, line.average_score) for line in lines]
 
 
-def keyword_rows(states: list[KeywordState], zone: tzinfo) -> list[KeywordRow]:
-    return [KeywordRow(readable(k.keyword), k.card_id, f"{k.covered}/{k.asked}", days(k.stability),
+def keyword_label(bank: Bank, card_id: str, keyword: str) -> str:
+    """A key point's label where its card is still in the bank, else the keyword cleaned."""
+    card = bank.by_id.get(card_id)
+    return labels_of(card).get(keyword) or readable(keyword)
+
+
+def keyword_rows(states: list[KeywordState], zone: tzinfo, bank: Bank) -> list[KeywordRow]:
+    return [KeywordRow(keyword_label(bank, k.card_id, k.keyword), k.card_id, f"{k.covered}/{k.asked}", days(k.stability),
                        day(k.due_at, zone)) for k in states]
 
 
@@ -352,9 +359,10 @@ def days(stability: float | None) -> str:
     return "-" if stability is None else f"{stability:.1f}일"
 
 
-def review_rows(items: list[ReviewItem], at: str, zone: tzinfo) -> list[ReviewRow]:
+def review_rows(items: list[ReviewItem], at: str, zone: tzinfo, bank: Bank) -> list[ReviewRow]:
     """The `review` listing as people read it: due now first, then what comes next."""
-    return [ReviewRow("지금" if item.due <= at else "다음", minutes(item.due, zone), readable(item.keyword), item.card_id,
+    return [ReviewRow("지금" if item.due <= at else "다음", minutes(item.due, zone),
+                      keyword_label(bank, item.card_id, item.keyword), item.card_id,
                       item.title, STATE_WORDS[item.state], days(item.stability),
                       "-" if item.difficulty is None else f"{item.difficulty:.1f}",
                       VERDICT_WORDS.get(item.last_verdict, item.last_verdict)) for item in items]
