@@ -13,7 +13,7 @@ RUN_STAMP := $(VENV)/.stamp-run-$(HASH)
 TEST_STAMP := $(VENV)/.stamp-test-$(HASH)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
-SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux fonts-nanum postgresql
+SYSTEM_PACKAGES := bubblewrap chromium iproute2 util-linux fonts-nanum fonts-noto-color-emoji postgresql
 # llama-cpp-python (the test extra's local LLM server) builds llama.cpp from source. Built for the
 # native CPU it uses AMX where the CPU has it, and dies with SIGILL in the server's worker threads;
 # AVX2 runs on any x86-64 CI here.

@@ -46,11 +46,20 @@ SANDBOX_QUEUE = "sandbox"
 SANDBOX_CONCURRENCY = 2
 MODE_LABELS = {"immediate": "즉시 피드백 (답변마다)", "end": "실전 모드 (피드백은 마지막에)"}
 DOWNLOAD_LABELS = {"md": "Markdown 내려받기", "html": "HTML 내려받기 (PDF로 인쇄 가능)", "json": "JSON 내려받기"}
+# Gradio's multi-line textbox sends on Shift+Enter and breaks the line on Enter.
+ANSWER_PLACEHOLDER = "답변을 입력하고 Shift+Enter 또는 '보내기' (Enter는 줄바꿈)"
+# Gradio's status line ("processing | 0.4s") is fixed English text: shown in Korean instead.
+APP_CSS = """
+.progress-text, .meta-text, .meta-text-center { font-size: 0 !important; }
+.progress-text::before, .meta-text::before, .meta-text-center::before {
+  content: "처리 중…"; font-size: var(--text-sm);
+}
+"""
 REPORT_PLACEHOLDER = "면접을 마치면 여기에 결과 보고서가 나옵니다."
 PICK_FIRST = "이어할 면접을 먼저 고르세요."
-SESSION_HEADERS = ["면접", "시작 (UTC)", "상태", "질문 수", "답변 수", "평균 점수"]
+SESSION_HEADERS = ["면접", "시작", "상태", "질문 수", "답변 수", "평균 점수"]
 KEYWORD_HEADERS = ["키워드", "질문 카드", "맞힘/출제", "안정도", "다음 복습"]
-REVIEW_HEADERS = ["언제", "복습 예정 (UTC)", "키워드", "질문", "상태", "안정도", "난이도", "마지막 판정"]
+REVIEW_HEADERS = ["언제", "복습 예정", "키워드", "질문", "상태", "안정도", "난이도", "마지막 판정"]
 REVIEW_WINDOW_DAYS = 7  # the 기록 tab lists what is due now and this week
 # The buttons beside the answer box: the event each sends, its label, element id, and how the chat
 # shows the press.
@@ -76,11 +85,12 @@ class ServedFiles:
 
     def report_view(self, session_id: str) -> ReportView:
         """The report from the store, with a file per format for the download buttons."""
-        report = load_report(self.rt.history, self.rt.bank, session_id)
+        report = load_report(self.rt.history, self.rt.bank, session_id, self.rt.settings.zone)
         folder = self._served_dir() / session_id
         folder.mkdir(exist_ok=True)
-        files = {fmt: write_report(report, fmt, folder / f"interview-{session_id}.{fmt}") for fmt in FORMATS}
-        return ReportView(to_markdown(report), topic_figure(report), files)
+        files = {fmt: write_report(report, fmt, folder / f"interview-{session_id}.{fmt}", commands=False)
+                 for fmt in FORMATS}
+        return ReportView(to_markdown(report, commands=False), topic_figure(report), files)
 
     def anki_deck(self, learner: str) -> Path | None:
         """The learner's Anki deck of due or missed key points, or None when there is nothing in it."""
@@ -153,17 +163,19 @@ def build_app(rt: Runtime, sessions: Sessions | None = None) -> Any:
 
         def on_history(request: gr.Request) -> tuple:
             past = sessions.history(client_of(request))
+            zone = rt.settings.zone
             rows = [[r.id, r.started, r.state, r.questions, r.answered,
                      "-" if r.average_score is None else r.average_score]
-                    for r in presenter.session_rows(past.sessions)]
+                    for r in presenter.session_rows(past.sessions, zone)]
             keywords = [[k.keyword, k.card_id, k.record, k.stability, k.due]
-                        for k in presenter.keyword_rows(past.keywords)]
+                        for k in presenter.keyword_rows(past.keywords, zone, rt.bank)]
             at = now()
             week = stamp(datetime.now(UTC) + timedelta(days=REVIEW_WINDOW_DAYS))
             reviews = [[r.when, r.due, r.keyword, r.title, r.state, r.stability, r.difficulty, r.last_verdict]
-                       for r in presenter.review_rows([i for i in past.reviews if i.due <= week], at)]
+                       for r in presenter.review_rows([i for i in past.reviews if i.due <= week], at, zone,
+                                                      rt.bank)]
             deck = files.anki_deck(past.learner)
-            return (rows, progress_figure(past.sessions), keywords, reviews,
+            return (rows, progress_figure(past.sessions, zone), keywords, reviews,
                     gr.update(value=deck, interactive=deck is not None))
 
         for trigger in (history_tab.select, history_refresh.click):
@@ -176,7 +188,8 @@ def _interview_controls(rt: Runtime) -> SimpleNamespace:
     topic_choices = [(f"{rt.bank.topic_label(t)} ({t})", t) for t in topics_in_use(rt.bank)]
     ui = SimpleNamespace()
     with gr.Row():
-        ui.topics = gr.Dropdown(topic_choices, multiselect=True, label="주제 (비우면 전체)", scale=3)
+        ui.topics = gr.Dropdown(topic_choices, multiselect=True, label="주제 (비우면 전체)", scale=3,
+                                elem_id="topic-pick")
         ui.n_questions = gr.Slider(1, MAX_QUESTIONS, value=DEFAULT_QUESTIONS, step=1, label="질문 수", scale=2)
         ui.mode = gr.Radio([(MODE_LABELS[m], m) for m in FEEDBACK_MODES], value=FEEDBACK_MODES[0],
                            label="피드백 방식", scale=2)
@@ -188,7 +201,7 @@ def _interview_controls(rt: Runtime) -> SimpleNamespace:
         ui.resume = gr.Button("이어하기", elem_id="resume-btn")
         ui.refresh = gr.Button("목록 새로고침")
     ui.chat = gr.Chatbot(label="면접", height=520, elem_id="chat")
-    ui.answer = gr.Textbox(label="답변", placeholder="답변을 입력하고 Enter (줄바꿈은 Shift+Enter)",
+    ui.answer = gr.Textbox(label="답변", placeholder=ANSWER_PLACEHOLDER,
                            lines=3, elem_id="answer-box")
     with gr.Row():
         ui.send = gr.Button("보내기", variant="primary", elem_id="send-btn")
@@ -272,7 +285,8 @@ def _wire_interview(demo: Any, sessions: Sessions, files: ServedFiles, session: 
         return presenter.transcript(interview) + [presenter.chat_turn(presenter.say(step))], pick
 
     def on_refresh(request: gr.Request) -> Any:
-        choices = [(presenter.unfinished_label(s), s.id) for s in sessions.unfinished(client_of(request))]
+        choices = [(presenter.unfinished_label(s, sessions.rt.settings.zone), s.id)
+                   for s in sessions.unfinished(client_of(request))]
         return gr.Dropdown(choices=choices, value=None)
 
     ui.start.click(on_start, [ui.topics, ui.n_questions, ui.mode, ui.review, ui.chat], [ui.chat, session],
@@ -394,6 +408,6 @@ def serve(rt: Runtime, host: str = "127.0.0.1", port: int = 7860,
     sessions = Sessions(rt)
     app = build_app(rt, sessions)
     app.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=["api"],
-               quiet=True, prevent_thread_lock=True)
+               quiet=True, prevent_thread_lock=True, css=APP_CSS)
     log(f"ready in {time.perf_counter() - started:.1f} s: listening on http://{host}:{port}/")
     app.block_thread()

@@ -21,6 +21,7 @@ from interviewer.curation import CardCuration, curation_beside, read_curation
 from interviewer.errors import BankError, UserError
 from interviewer.keypoints import automatic_keypoint, reference_units
 from interviewer.models import Card, CardKind, KeyPoint
+from interviewer.phrasing import readable
 from interviewer.text import Glossary
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
@@ -304,12 +305,23 @@ def _keypoint(keyword: str, curated: bool, entry: dict, automatic: KeyPoint | No
     else:
         fields = {"explanation": explanation_for(keyword, answer) if not curated else "",
                   "source": entry.get("source", "curated")}
-    for name in ("category", "explanation", "claims", "contradictions", "bindings", "named"):
+    for name in ("label", "category", "explanation", "claims", "contradictions", "bindings", "named"):
         if entry.get(name):
             fields[name] = entry[name]
     if entry.get("terms"):
         fields["terms"] = [[str(t) for t in group] for group in entry["terms"]]
     return KeyPoint(keyword=keyword, curated=curated, **fields)
+
+
+def glossed(keyword: str, glossary: Glossary) -> str:
+    """An English seed keyword labelled with its Korean term from the glossary ("신경망 (Neural
+    network)"); empty when there is none, so the keyword cleaned is shown."""
+    if not keyword.isascii():
+        return ""
+    terms = [term for term in glossary.group(keyword) if not term.isascii()]
+    mixed = [term for term in terms if re.search(r"[A-Za-z]", term)]  # "He 초기화" over "카이밍"
+    korean = mixed or terms
+    return f"{korean[0]} ({readable(keyword)})" if korean else ""
 
 
 def build_keypoints(card: Card, curated: list[dict], path: str, glossary: Glossary) -> list[KeyPoint]:
@@ -323,8 +335,8 @@ def build_keypoints(card: Card, curated: list[dict], path: str, glossary: Glossa
             continue  # nothing to learn it from: the card stays ungradable (`doctor` says why)
         if entry.get("curated"):
             raise UserError(f"{path}: {card.id}: seed keyword {keyword!r} must not be marked curated")
-        points.append(_keypoint(keyword, False, entry, automatic_keypoint(card, keyword, glossary, units),
-                                card.answer))
+        point = _keypoint(keyword, False, entry, automatic_keypoint(card, keyword, glossary, units), card.answer)
+        points.append(point if point.label else point.model_copy(update={"label": glossed(keyword, glossary)}))
     for keyword, entry in by_keyword.items():
         if not entry.get("curated"):
             raise UserError(f"{path}: {card.id}: {keyword!r} is not a seed keyword of the card; "

@@ -98,6 +98,9 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 
 
 CHAT_CLIENT = "chat"  # the terminal's sessions belong to the local user
+ANSWER_PROMPT = "답변> "
+PIPED_WIDTH = 10_000  # columns of piped output: wide enough that no line is wrapped
+RULE_WIDTH = 40  # the divider between what an answer got and the next question
 CHAT_HELP = ("명령: /hint(/힌트) /skip(/건너뛰기) /모르겠습니다 /quit(/종료) /demo(/예시: 방금 채점한 질문의 예시 실행) "
              "/numpy 코드(한 줄, 문장은 ;로 구분) — 그 밖의 입력은 답변입니다.")
 
@@ -148,15 +151,16 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
     from interviewer.sessions import Sessions
 
     sessions = Sessions(rt)
+    show = markdown_printer()
     if args.resume:
         interview, step = sessions.resume(args.resume, CHAT_CLIENT)
-        print(to_markdown(interview.report()) if interview.finished else say(step))
+        show(to_markdown(interview.report()) if interview.finished else say(step, "terminal"))
     else:
         options = Options(n_questions=args.questions, topics=args.topics or "", seed=args.seed,
                           feedback_mode=args.feedback, max_follow_ups=args.follow_ups,
                           review=not args.no_review, client=CHAT_CLIENT)
         interview, step = sessions.start(options)
-        print(say(step))
+        show(say(step, "terminal"))
     rt.build_index()  # before the first answer is graded: the grader only reads the index
     interactive = sys.stdin.isatty()
     if interactive:
@@ -168,14 +172,49 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
                 print(f"\n입력이 끝났습니다. 면접은 저장되어 있으니 "
                       f"`interviewer chat --resume {interview.session.id}`로 이어서 할 수 있습니다.")
                 break
+            if not interactive:  # a piped answer is not on the screen yet: the transcript shows it
+                print(f"{ANSWER_PROMPT}{line}")
             if line.strip() == "/help":
                 print(CHAT_HELP)
                 continue
             step = sessions.act(interview.session.id, "message", line)
-            print(f"\n{say(step)}\n{saved_figures(step, rt)}", flush=True)
+            print()
+            show(say(step, "terminal"))
+            print(saved_figures(step, rt), end="", flush=True)
     finally:
         print(f"session: {interview.session.id}", flush=True)
     return 0
+
+
+def markdown_printer() -> Callable[[str], None]:
+    """Print chat Markdown as a terminal shows it (bold, quotes, lists, code; `rich`). Piped output
+    is plain text, its lines never wrapped, so a transcript reads like the screen."""
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.markdown import HorizontalRule
+    from rich.markdown import Markdown as RichMarkdown
+    from rich.text import Text
+
+    class ShortRule(HorizontalRule):
+        """A divider as wide as a short line, whatever the width (piped output has no width)."""
+
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+            yield Text("─" * min(options.max_width, RULE_WIDTH), style=console.get_style("markdown.hr", default="none"))
+            yield Text()
+
+    class Markdown(RichMarkdown):
+        elements = {**RichMarkdown.elements, "hr": ShortRule}
+
+    tty = sys.stdout.isatty()
+    console = Console(file=sys.stdout, width=None if tty else PIPED_WIDTH, highlight=False)
+
+    def show(text: str) -> None:
+        if tty:
+            console.print(Markdown(text, code_theme="ansi_dark"))
+            return
+        with console.capture() as captured:
+            console.print(Markdown(text))
+        print("\n".join(line.rstrip() for line in captured.get().splitlines()), flush=True)
+    return show
 
 
 def saved_figures(step: Step, rt: Runtime) -> str:
@@ -193,7 +232,7 @@ def _read_answer(interactive: bool) -> str | None:
         line = sys.stdin.readline()
         return line.rstrip("\r\n") if line else None
     try:
-        return input("답변> ")
+        return input(ANSWER_PROMPT)
     except EOFError:
         return None
 
@@ -203,7 +242,7 @@ def cmd_report(args: argparse.Namespace, rt: Runtime) -> int:
     """One session's keyword feedback report, as Markdown, HTML or JSON."""
     from interviewer.report import load_report, render, write_report
 
-    report = load_report(rt.history, rt.bank, args.session_id)
+    report = load_report(rt.history, rt.bank, args.session_id, rt.settings.zone)
     if args.out is None:
         sys.stdout.write(render(report, args.format))
         return 0
@@ -223,12 +262,12 @@ def cmd_history(args: argparse.Namespace, rt: Runtime) -> int:
         print_json(history_data(rt.history, learner=""))
         return 0
     past = Sessions(rt).history(CHAT_CLIENT)
-    for row in session_rows(past.sessions):
+    for row in session_rows(past.sessions, rt.settings.zone):
         score = "-" if row.average_score is None else f"{row.average_score}점"
         print(f"{row.id}  {row.started}  {row.state}  질문 {row.questions}개  평균 {score}")
     if past.keywords:
         print("\n약한 키워드 (맞힌 횟수/출제 횟수, 다음 복습):")
-    for k in keyword_rows(past.keywords):
+    for k in keyword_rows(past.keywords, rt.settings.zone, rt.bank):
         print(f"  {k.keyword}  [{k.card_id}]  {k.record}  {k.due}")
     return 0
 
@@ -247,8 +286,8 @@ def cmd_review(args: argparse.Namespace, rt: Runtime) -> int:
     if not items:
         print("아직 복습할 키워드가 없습니다. 면접을 한 번 보면 키워드마다 복습 일정이 생깁니다.")
         return 0
-    print("언제  복습 예정 (UTC)     키워드  [질문 카드]  상태  안정도  난이도  마지막 판정")
-    for r in review_rows(items, now()):
+    print("언제  복습 예정            키워드  [질문 카드]  상태  안정도  난이도  마지막 판정")
+    for r in review_rows(items, now(), rt.settings.zone, rt.bank):
         print(f"{r.when}  {r.due}  {r.keyword}  [{r.card_id}]  {r.state}  {r.stability}  {r.difficulty}  "
               f"{r.last_verdict}")
     return 0

@@ -2,7 +2,8 @@
 
 A curation file has the schema of `knowledge/keypoints.yaml`: card id → a list of key-point entries,
 or card id → `{topic: ..., keypoints: [...]}`. Entry fields: `keyword` (a seed keyword of the card,
-verbatim, or a new key point with `curated: true`), `category` (the hint), `explanation`, `terms`
+verbatim, or a new key point with `curated: true`), `label` (how the chat and the report name it;
+the keyword cleaned when absent), `category` (the hint), `explanation`, `terms`
 (concept groups), `claims`, `contradictions`, `bindings` (claims tied to their subject: `about`,
 `says`, `wrong`, `other`, lists of words), `named`, and `source` (`automatic` or `llm` while a
 draft is unreviewed; absent once reviewed). `team.keypoints.yaml` beside `team.md` is loaded with it.
@@ -20,7 +21,7 @@ import yaml
 from interviewer.errors import BankError
 
 SOURCES = ("automatic", "llm", "curated")
-TEXT_FIELDS = ("keyword", "category", "explanation", "source")
+TEXT_FIELDS = ("keyword", "label", "category", "explanation", "source")
 LIST_FIELDS = ("claims", "contradictions")
 BOOL_FIELDS = ("curated", "named")
 BINDING_FIELDS = ("about", "says", "wrong", "other")

@@ -9,9 +9,10 @@ alone and a killed process loses nothing. Driven through `handling(scope)`, an e
 store's state (another replica may have moved the session) and writes into the scope's transaction.
 
 Flow per main question: ask → grade → decide. A follow-up is the card's own `###` child when the
-answer touched its subject or was good enough to go deeper; otherwise a probe aims at a missed key
-point of the card just answered (graded against the same card; a key point covered in either answer
-counts). At most `max_follow_ups` per main question. Unless review is off, the plan starts with the
+answer touched its subject; after an answer good enough to go deeper, that child or a deeper
+question beside the card in the bank; otherwise a probe aims at a missed key point of the card just
+answered (graded against the same card; a key point covered in either answer counts). Once a card
+is done (no probe on it follows), its feedback carries the reference answer. At most `max_follow_ups` per main question. Unless review is off, the plan starts with the
 cards whose key points are due again (`interviewer.progress`), and every graded turn moves them.
 """
 
@@ -23,8 +24,8 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
 from functools import wraps
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,13 +33,16 @@ from fsrs import Scheduler
 
 from interviewer import planning, progress, steps
 from interviewer.bank import Bank
+from interviewer.clock import local_zone
 from interviewer.commands import DONT_KNOW, chat_command, is_dont_know
 from interviewer.grading import Tally
 from interviewer.history import EventScope, History, SessionRecord, Turn, Tx, now
 from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.phrasing import clue
 from interviewer.planning import Options
 from interviewer.report import Report, build_report
 from interviewer.sandbox import Demo, Demos, run_program
+from interviewer.settings import DEFAULT_LEARN_AHEAD
 from interviewer.text import Glossary, squash
 from interviewer.verdicts import VERDICT_RANK
 from interviewer.voice import TemplateVoice, VoiceStats, counting
@@ -66,11 +70,14 @@ class Deps:
     glossary: Glossary | None = None
     demos: Demos = field(default_factory=lambda: Demos([]))
     scheduler: Scheduler = field(default_factory=progress.scheduler)
+    learn_ahead: float = DEFAULT_LEARN_AHEAD  # minutes (`INTERVIEWER_LEARN_AHEAD`)
+    zone: tzinfo = field(default_factory=local_zone)  # the report's times
 
     @classmethod
     def from_runtime(cls, rt: Runtime) -> Deps:
         return cls(bank=rt.bank, grader=rt.grader, voice=rt.voice, history=rt.history, glossary=rt.glossary,
-                   demos=rt.demos, scheduler=progress.scheduler(rt.settings.desired_retention))
+                   demos=rt.demos, scheduler=progress.scheduler(rt.settings.desired_retention),
+                   learn_ahead=rt.settings.learn_ahead, zone=rt.settings.zone)
 
 
 def new_session_id() -> str:
@@ -163,7 +170,8 @@ class Interview:
         topics = planning.parse_topics(options.topics)
         seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
         learner = progress.learner_of(options.client)
-        review = planning.due_for_review(deps.history, deps.bank, topics, learner) if options.review else []
+        review = planning.due_for_review(deps.history, deps.bank, topics, learner, deps.learn_ahead) \
+            if options.review else []
         plan = planning.plan_questions(deps.bank, topics, options.n_questions, seed, review)
         review = review[:len(plan)]
         stats = deps.voice.stats
@@ -243,7 +251,7 @@ class Interview:
         shown = turn.result
         assert shown is not None  # just graded
         if self.feedback_shown:
-            parts += [steps.Feedback(shown, self.deps.voice.feedback(card, shown, text)), *self._demo_offer(card)]
+            parts += [steps.Feedback(shown, self.deps.voice.feedback(card, shown, text), card), *self._demo_offer(card)]
             return self._advance(turn, parts, grade=shown)
         return self._advance(turn, [*parts, steps.Held()])
 
@@ -280,9 +288,12 @@ class Interview:
         with self._writing() as tx:
             tx.hint(turn)
             tx.event(self.session.id, "hint", turn.id, keyword=kp.keyword, category=kp.category)
+        # A probe aimed at this key point already named its category: the hint adds the clue instead.
+        said = turn.kind == "probe" and turn.probe_keyword == kp.keyword and bool(kp.category)
+        blanked = clue(kp.explanation, [k.keyword for k in card.keypoints], kp.keyword)
         about = kp.category or self.deps.bank.topic_label(card.topic)
-        return steps.Step(self.session.id, [steps.Hint(turn.hints_used, len(candidates), about)], waiting=turn,
-                          recorded=True)
+        hint = steps.Hint(turn.hints_used, len(candidates), None if said and blanked else about, blanked)
+        return steps.Step(self.session.id, [hint], waiting=turn, recorded=True)
 
     def run_code(self, code: str) -> steps.Step:
         """Run the candidate's numpy program in the sandbox; the interview does not move."""
@@ -333,7 +344,7 @@ class Interview:
 
     def report(self) -> Report:
         """The session report, from what this interview holds (the same as the store's)."""
-        return build_report(self.session, self.turns, self.deps.bank)
+        return build_report(self.session, self.turns, self.deps.bank, self.deps.zone)
 
     # internals ---------------------------------------------------------------------------------
 
@@ -400,6 +411,11 @@ class Interview:
             else:
                 tx.event(self.session.id, "finish", early=False)
                 tx.finish(self.session)
+        if nxt is None or (nxt.kind, nxt.card_id) != ("probe", turn.card_id):
+            # Done with this card: its reference answer goes with the feedback (a probe still to come
+            # on the same card would find its answer there).
+            outcome = [replace(p, reference=True) if isinstance(p, steps.Feedback) else p
+                       for p in outcome]
         parts: list[steps.Part] = [self._notices(), *outcome]
         if nxt is not None:
             self.turns.append(nxt)
@@ -418,30 +434,47 @@ class Interview:
     def _follow_up(self, group: list[Turn], last: Turn) -> Turn | None:
         bank = self.deps.bank
         main = bank.get(group[0].card_id)
-        asked = {t.card_id for t in self.turns}
-        children = [c for c in bank.children(main.id)
-                    if c.gradable and c.id not in asked and c.id not in self.session.plan]
+        children = self._fresh(bank.children(main.id))
         said = "\n".join(t.answer or "" for t in group if t.outcome == "answered")
         touched = [c for c in children if touches(said, subject_terms(c, main, self.deps.glossary))]
         result = last.result
         rng = random.Random(f"{self.session.seed}:{last.seq}")
         if touched:
             return self._follow_up_turn(last, touched[0], main)
-        if children and result is not None and result.score >= DEEPER_SCORE:
-            return self._follow_up_turn(last, rng.choice(children), main)
+        if result is not None and result.score >= DEEPER_SCORE:
+            deeper = children or self._deeper(bank.get(last.card_id))
+            if deeper:
+                return self._follow_up_turn(last, rng.choice(deeper), main)
         card = bank.get(last.card_id)
         probed = {t.probe_keyword for t in group if t.card_id == card.id and t.kind == "probe"}
         missed = [kp for kp in missed_keypoints(card, result) if kp.keyword not in probed]
         if not missed:
             return None
-        text = self.deps.voice.probe(card, missed[0], said)
+        text = self.deps.voice.probe(card, missed[0], said, asked=self._asked())
         return Turn(session_id=self.session.id, seq=last.seq + 1, main_index=last.main_index, kind="probe",
                     card_id=card.id, parent_card_id=main.id, probe_keyword=missed[0].keyword, question=text)
+
+    def _fresh(self, cards: list[Card]) -> list[Card]:
+        """Cards this interview may still ask as a follow-up: gradable, not asked, not planned."""
+        asked = {t.card_id for t in self.turns}
+        return [c for c in cards if c.gradable and c.kind != "practice" and c.id not in asked
+                and c.id not in self.session.plan]
+
+    def _deeper(self, card: Card) -> list[Card]:
+        """A deeper question from the bank after a strong answer on a card with no `###` of its own
+        left: the `###` questions beside it, else those of its topic."""
+        bank = self.deps.bank
+        siblings = self._fresh(bank.children(card.parent_id)) if card.parent_id else []
+        return siblings or self._fresh([c for c in bank.cards if c.kind == "follow_up" and c.topic == card.topic])
+
+    def _asked(self) -> list[str]:
+        """The questions of this interview so far, so the voice never uses a frame twice."""
+        return [t.question for t in self.turns]
 
     def _follow_up_turn(self, last: Turn, card: Card, main: Card) -> Turn:
         return Turn(session_id=self.session.id, seq=last.seq + 1, main_index=last.main_index,
                     kind="follow_up", card_id=card.id, parent_card_id=main.id,
-                    question=self.deps.voice.follow_up(card, main))
+                    question=self.deps.voice.follow_up(card, main, asked=self._asked()))
 
     def _main_turn(self, number: int) -> Turn | None:
         plan = self.session.plan

@@ -11,6 +11,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from interviewer.phrasing import readable
 from interviewer.verdicts import Verdict
 
 CardKind = Literal["main", "follow_up", "practice"]
@@ -39,6 +40,7 @@ class KeyPoint(Model):
 
     keyword: str
     curated: bool = False
+    label: str = ""  # how people read it (curation's `label`); the keyword cleaned when empty
     category: str = ""
     explanation: str = ""
     terms: list[list[str]] = Field(default_factory=list)
@@ -50,6 +52,11 @@ class KeyPoint(Model):
     source: KeyPointSource = "curated"
     # False when the keyword's words appear nowhere in the card's answer or notes (automatic only).
     anchored: bool = True
+
+    @property
+    def shown(self) -> str:
+        """The key point as the chat and the report name it; JSON keeps `keyword` verbatim."""
+        return self.label or readable(self.keyword)
 
     @property
     def learned(self) -> bool:

@@ -19,6 +19,7 @@ from interviewer.models import Card
 MAX_QUESTIONS = 20  # main questions of one interview, in the app and the terminal alike
 DEFAULT_QUESTIONS = 3
 DEFAULT_MAX_FOLLOW_UPS = 2
+CARD_PREFIX = "card:"  # `--topics card:ID` names a card even where a topic tag has the same name
 FEEDBACK_MODES = ("immediate", "end")
 
 
@@ -64,22 +65,54 @@ def topic_choices(bank: Bank) -> str:
     return ", ".join(f"{t}({bank.topic_label(t)})" for t in valid_topics(bank))
 
 
+@dataclass(frozen=True)
+class Scope:
+    """A topic filter read into its two namespaces: topic tags, and card ids. A name that is both
+    (the tag `regularization` and the card `regularization`) is the tag; `card:ID` is always a card."""
+
+    tags: frozenset[str]
+    card_ids: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    @classmethod
+    def of(cls, bank: Bank, topics: list[str]) -> Scope:
+        known = set(valid_topics(bank))
+        tags, card_ids, unknown = set(), [], []
+        for name in topics:
+            forced = name.startswith(CARD_PREFIX)
+            if not forced and name in known:
+                tags.add(name)
+            elif name.removeprefix(CARD_PREFIX) in bank.by_id:
+                card_ids.append(name.removeprefix(CARD_PREFIX))
+            else:
+                unknown.append(name)
+        return cls(frozenset(tags), tuple(card_ids), tuple(unknown))
+
+    @property
+    def everything(self) -> bool:
+        return not self.tags and not self.card_ids
+
+
+def card_topic(card_id: str, bank: Bank) -> str:
+    """How `--topics` names one card: its id, prefixed when a topic tag has the same name."""
+    return f"{CARD_PREFIX}{card_id}" if card_id in valid_topics(bank) else card_id
+
+
 def in_scope(bank: Bank, card: Card, topics: list[str]) -> bool:
-    """May this card open a main question under the topic filter (card ids or topic tags)?"""
-    if card.id in topics:
+    """May this card open a main question under the topic filter (topic tags or card ids)?"""
+    scope = Scope.of(bank, topics)
+    if card.id in scope.card_ids:
         return card.gradable
-    tags = [t for t in topics if t not in bank.by_id]
-    return card.gradable and card.kind != "practice" and (not topics or card.topic in tags)
+    return card.gradable and card.kind != "practice" and (scope.everything or card.topic in scope.tags)
 
 
 def question_pool(bank: Bank, topics: list[str]) -> list[Card]:
     """Gradable cards to open a main question with. A `###` card joins only when its parent is not
     itself in the pool (otherwise it is reached as a follow-up)."""
-    by_id = [bank.by_id[t] for t in topics if t in bank.by_id]
-    tags = {t for t in topics if t not in bank.by_id}
-    unknown = tags - set(valid_topics(bank))
-    if unknown:
-        raise UserError(f"알 수 없는 주제: {', '.join(sorted(unknown))}. 가능한 주제: {topic_choices(bank)}")
+    scope = Scope.of(bank, topics)
+    by_id = [bank.by_id[t] for t in scope.card_ids]
+    if scope.unknown:
+        raise UserError(f"알 수 없는 주제: {', '.join(sorted(scope.unknown))}. 가능한 주제: {topic_choices(bank)}")
     for card in by_id:
         if not card.gradable:
             raise UserError(f"카드 {card.id!r}는 채점 기준(키워드)이 없어 면접 질문으로 쓸 수 없습니다.")
@@ -102,6 +135,7 @@ def plan_questions(bank: Bank, topics: list[str], n: int, seed: int, review: lis
     return first + [c.id for c in pool if c.id not in first][:n - len(first)]
 
 
-def due_for_review(history: History, bank: Bank, topics: list[str], learner: str) -> list[str]:
+def due_for_review(history: History, bank: Bank, topics: list[str], learner: str,
+                   learn_ahead: float = 0.0) -> list[str]:
     eligible = {c.id for c in bank.cards if in_scope(bank, c, topics)}
-    return progress.review_cards(history, bank, learner, eligible)
+    return progress.review_cards(history, bank, learner, eligible, learn_ahead=learn_ahead)

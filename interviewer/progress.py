@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from interviewer.bank import Bank
 from interviewer.charts import korean_font, score_colour
+from interviewer.clock import local_zone, minutes
 from interviewer.history import History, KeywordState, Tx, now, stamp
 from interviewer.models import Grade
 from interviewer.scores import average, final_results
 from interviewer.verdicts import MISSED, VERDICT_RANK
 
 DEFAULT_RETENTION = 0.9
+LEARNING = (State.Learning, State.Relearning)  # the states whose short steps learn-ahead may bring forward
 STATE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
 
 
@@ -106,13 +108,19 @@ def record(tx: Tx, sched: Scheduler, learner: str, session_id: str, grade: Grade
 
 
 def review_cards(history: History, bank: Bank, learner: str, eligible: set[str],
-                 at: str | None = None) -> list[str]:
-    """Eligible cards with a key point due, the most overdue first."""
+                 at: str | None = None, learn_ahead: float = 0.0) -> list[str]:
+    """Eligible cards with a key point due, the most overdue first. A key point still in FSRS's
+    learning or relearning steps counts as due when it falls due within `learn_ahead` minutes, as in
+    Anki: a card missed a minute ago is what the very next interview should ask."""
+    moment = at or now()
+    ahead = stamp(datetime.fromisoformat(moment) + timedelta(minutes=learn_ahead))
     rank: dict[str, str] = {}
-    for k in history.keyword_progress(learner, due_by=at or now()):
+    for k in history.keyword_progress(learner, due_by=max(moment, ahead)):
         card = bank.by_id.get(k.card_id)
         if k.card_id not in eligible or card is None or k.keyword not in {kp.keyword for kp in card.keypoints}:
             continue  # out of the topic filter, or curation changed since
+        if k.due_at > moment and State(k.state) not in LEARNING:
+            continue  # a review card is due on its day, never ahead of it
         rank[k.card_id] = min(rank.get(k.card_id, k.due_at), k.due_at)
     return sorted(rank, key=lambda card_id: (rank[card_id], card_id))
 
@@ -190,8 +198,8 @@ def _keyword_entry(k: KeywordState) -> dict:
             "last_verdict": k.last_verdict, "last_seen": k.last_seen, "due_at": k.due_at}
 
 
-def progress_figure(lines: list[SessionLine]):
-    """Average score per session over time (oldest left), or None before the first graded session."""
+def progress_figure(lines: list[SessionLine], zone: tzinfo | None = None):
+    """Average score per session over time (oldest left, in `zone`), or None before the first graded session."""
     from matplotlib.figure import Figure
 
     points = sorted((line.started_at, line.average_score) for line in lines if line.average_score is not None)
@@ -204,7 +212,8 @@ def progress_figure(lines: list[SessionLine]):
     ax = fig.add_subplot()
     ax.plot(xs, scores, color="#57606a", zorder=1)
     ax.scatter(xs, scores, c=[score_colour(s) for s in scores], zorder=2)
-    ax.set_xticks(xs, [started[5:16].replace("T", "\n") for started, _ in points], fontsize="small")
+    ax.set_xticks(xs, [minutes(started, zone or local_zone())[5:].replace(" ", "\n") for started, _ in points],
+                  fontsize="small")
     ax.set_ylim(0, 105)
     ax.set_ylabel("평균 점수" if font else "average score", fontproperties=font)
     ax.set_title("면접별 평균 점수" if font else "Average score per interview", fontproperties=font)

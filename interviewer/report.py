@@ -10,15 +10,20 @@ every piece of text it did not write itself is escaped.
 from __future__ import annotations
 
 import html
+from datetime import tzinfo
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from interviewer.bank import Bank
 from interviewer.charts import korean_font, score_colour, svg_of
+from interviewer.clock import local, local_zone, zone_name
 from interviewer.errors import UserError
 from interviewer.history import History, SessionRecord, Turn
-from interviewer.models import Grade, KeyPointResult, Model, to_json
+from interviewer.markdown import literal, quoted
+from interviewer.models import Card, Grade, KeyPointResult, Model, to_json
+from interviewer.phrasing import readable
+from interviewer.planning import card_topic
 from interviewer.scores import average, final_results
 from interviewer.verdicts import VERDICT_MARKS
 
@@ -32,6 +37,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Said beside a key point's mark where the mark alone would not tell it.
 VERDICT_NOTES = {"partial": "부분적으로 언급", "contradicted": "사실과 다른 설명"}
 NOT_FOUND = "답변에서 찾지 못했습니다"
+NO_REFERENCE = "이 질문에는 참고 답변이 없습니다."
 OUTCOME_LABELS = {"answered": "답변", "skipped": "건너뜀", "dont_know": "모르겠습니다", None: "미응답"}
 KIND_LABELS = {"main": "질문", "follow_up": "꼬리 질문", "probe": "보충 질문"}
 STUDY_ORDER = {"contradicted": 0, "missing": 1, "partial": 2}  # what to study first
@@ -65,7 +71,9 @@ class QuestionEntry(Model):
     grade: int | None
     scored_by: str | None  # "grader", or "grader+llm" when an LLM judge changed a verdict
     keypoints: list[KeyPointResult]
+    labels: dict[str, str]  # keyword -> how the report names it (the keyword itself stays verbatim)
     reference: str
+    key_sentences: list[str]  # for a card with no reference answer: its key points' explanations
 
 
 class TopicScore(Model):
@@ -92,6 +100,7 @@ class Summary(Model):
 
 class StudyItem(Model):
     keyword: str
+    label: str
     verdict: str
     card_id: str
     card_title: str
@@ -105,6 +114,9 @@ class Report(Model):
     finished: bool
     started_at: str
     finished_at: str | None
+    timezone: str  # the zone the Markdown and HTML show times in
+    started_local: str  # started_at in that zone (ISO 8601 with its offset)
+    finished_local: str | None
     feedback_mode: str
     topics: list[str]
     llm: LLMUsage
@@ -115,15 +127,18 @@ class Report(Model):
 
 # --- building ---------------------------------------------------------------------------------
 
-def load_report(history: History, bank: Bank, session_id: str) -> Report:
-    return build_report(history.session(session_id), history.turns(session_id), bank)
+def load_report(history: History, bank: Bank, session_id: str, zone: tzinfo | None = None) -> Report:
+    return build_report(history.session(session_id), history.turns(session_id), bank, zone)
 
 
-def build_report(session: SessionRecord, turns: list[Turn], bank: Bank) -> Report:
+def build_report(session: SessionRecord, turns: list[Turn], bank: Bank, zone: tzinfo | None = None) -> Report:
     final = final_results(turns)
+    zone = zone or local_zone()
     return Report(
         session_id=session.id, status=session.status, finished=session.status == "finished",
         started_at=session.started_at, finished_at=session.finished_at,
+        timezone=zone_name(zone, session.started_at), started_local=local(session.started_at, zone).isoformat(),
+        finished_local=local(session.finished_at, zone).isoformat() if session.finished_at else None,
         feedback_mode=session.feedback_mode, topics=session.topics,
         llm=LLMUsage(backend=session.llm_backend, model=session.llm_model, calls=session.llm_calls,
                      failures=session.llm_failures),
@@ -137,6 +152,15 @@ def _topic_of(bank: Bank, card_id: str) -> str:
     return card.topic if card else UNKNOWN_TOPIC
 
 
+def key_sentences(card: Card) -> list[str]:
+    """What stands in for a missing reference answer: the sentences that explain its key points."""
+    return [] if card.answer else list(dict.fromkeys(kp.explanation for kp in card.keypoints if kp.explanation))
+
+
+def labels_of(card: Card | None) -> dict[str, str]:
+    return {kp.keyword: kp.shown for kp in card.keypoints} if card else {}
+
+
 def _entry(turn: Turn, bank: Bank) -> QuestionEntry:
     card = bank.by_id.get(turn.card_id)
     result = turn.result
@@ -147,7 +171,8 @@ def _entry(turn: Turn, bank: Bank) -> QuestionEntry:
         outcome=turn.outcome, hints_used=turn.hints_used, truncated=turn.truncated,
         score=result.score if result else None, grade=result.grade if result else None,
         scored_by=("grader+llm" if result.llm_used else "grader") if result else None,
-        keypoints=result.keypoints if result else [], reference=card.answer if card else "")
+        keypoints=result.keypoints if result else [], labels=labels_of(card),
+        reference=card.answer if card else "", key_sentences=key_sentences(card) if card else [])
 
 
 def _summary(final: dict[str, Grade], turns: list[Turn], bank: Bank) -> Summary:
@@ -166,8 +191,8 @@ def _summary(final: dict[str, Grade], turns: list[Turn], bank: Bank) -> Summary:
                            cards=len(scores)) for topic, scores in by_topic.items()])
 
 
-def practice_command(card_id: str) -> str:
-    return f"interviewer chat --topics {card_id}"
+def practice_command(card_id: str, bank: Bank) -> str:
+    return f"interviewer chat --topics {card_topic(card_id, bank)}"
 
 
 def _study_next(final: dict[str, Grade], bank: Bank) -> list[StudyItem]:
@@ -175,33 +200,48 @@ def _study_next(final: dict[str, Grade], bank: Bank) -> list[StudyItem]:
     for card_id, grade in final.items():
         card = bank.by_id.get(card_id)
         explanations = {kp.keyword: kp.explanation for kp in card.keypoints} if card else {}
-        items += [StudyItem(keyword=kp.keyword, verdict=kp.verdict, card_id=card_id,
+        labels = labels_of(card)
+        items += [StudyItem(keyword=kp.keyword, label=labels.get(kp.keyword, readable(kp.keyword)),
+                            verdict=kp.verdict, card_id=card_id,
                             card_title=card.title if card else card_id,
-                            explanation=explanations.get(kp.keyword, ""), practice=practice_command(card_id))
+                            explanation=explanations.get(kp.keyword, ""), practice=practice_command(card_id, bank))
                   for kp in grade.keypoints if kp.verdict != "covered"]
     return sorted(items, key=lambda item: STUDY_ORDER[item.verdict])
 
 
 # --- Markdown -----------------------------------------------------------------------------------
 
-def keypoint_lines(keypoints: list[KeyPointResult]) -> list[str]:
-    """✓/△/✗ per key point, with the evidence quoted."""
+def keypoint_lines(keypoints: list[KeyPointResult], labels: dict[str, str]) -> list[str]:
+    """✓/△/✗ per key point by its label, with the evidence (the candidate's words) quoted literally."""
     lines = []
     for kp in keypoints:
         note = f" ({VERDICT_NOTES[kp.verdict]})" if kp.verdict in VERDICT_NOTES else ""
-        lines.append(f"- {VERDICT_MARKS[kp.verdict]} **{kp.keyword}**{note}{_evidence(kp)}")
+        label = labels.get(kp.keyword) or readable(kp.keyword)
+        lines.append(f"- {VERDICT_MARKS[kp.verdict]} **{literal(label)}**{note}{_evidence(kp)}")
     return lines
 
 
 def _evidence(kp: KeyPointResult) -> str:
     if kp.verdict == "missing":
         return f" — {NOT_FOUND}"
-    return f" — “{kp.evidence}”" if kp.evidence else ""
+    return f" — “{literal(kp.evidence)}”" if kp.evidence else ""
 
 
-def status_line(report: Report) -> str:
+def reference_lines(reference: str, sentences: list[str]) -> list[str]:
+    """The reference answer, or the key sentences standing in for it, or a plain note that there is none."""
+    if reference:
+        return ["**참고 답변**", quoted(reference)]
+    if sentences:
+        return ["**핵심 문장** (이 질문에는 참고 답변이 없어 키워드별 설명을 보여 드립니다)",
+                *(f"- {s}" for s in sentences)]
+    return [NO_REFERENCE]
+
+
+def status_line(report: Report, commands: bool = True) -> str:
     if report.finished:
         return "완료"
+    if not commands:
+        return "진행 중 (미완료) — 면접 탭의 '이어할 면접'에서 이어서 할 수 있습니다"
     return f"진행 중 (미완료) — 이어서 하려면: interviewer chat --resume {report.session_id}"
 
 
@@ -212,12 +252,12 @@ def llm_line(llm: LLMUsage) -> str:
 
 
 def _when(report: Report) -> str:
-    start = report.started_at[:16].replace("T", " ")
-    end = f" ~ {report.finished_at[11:16]}" if report.finished_at else ""
-    return f"{start}{end} (UTC)"
+    start = report.started_local[:16].replace("T", " ")
+    end = f" ~ {report.finished_local[11:16]}" if report.finished_local else ""
+    return f"{start}{end} ({report.timezone})"
 
 
-def summary_items(report: Report) -> list[tuple[str, str]]:
+def summary_items(report: Report, commands: bool = True) -> list[tuple[str, str]]:
     """(label, text) pairs of the summary, in plain text for every format."""
     s = report.summary
     score = f"{s.average_score}/100 (채점한 질문 {s.graded_cards}개)" if s.average_score is not None \
@@ -225,7 +265,7 @@ def summary_items(report: Report) -> list[tuple[str, str]]:
     keywords = f"✓ {s.covered}개 · △ {s.partial}개 · ✗ {s.missed + s.contradicted}개"
     if s.contradicted:
         keywords += f" (사실과 다른 설명 {s.contradicted}개)"
-    return [("상태", status_line(report)), ("일시", _when(report)), ("평균 점수", score), ("키워드", keywords),
+    return [("상태", status_line(report, commands)), ("일시", _when(report)), ("평균 점수", score), ("키워드", keywords),
             ("답하지 않은 질문", f"건너뜀 {s.skipped} · 모르겠습니다 {s.dont_know} · 미응답 {s.unanswered}"),
             ("주제별 점수", " · ".join(f"{t.label} {t.average_score}" for t in s.topics) or "없음"),
             ("LLM", llm_line(report.llm))]
@@ -253,22 +293,31 @@ def _is_weak(q: QuestionEntry) -> bool:
     return q.outcome in ("skipped", "dont_know") or (q.score is not None and q.score < 100)
 
 
-def to_markdown(report: Report) -> str:
-    lines = [f"## 면접 결과 · {report.session_id}", "", *(f"- {k}: {v}" for k, v in summary_items(report))]
+def heading_of(q: QuestionEntry) -> str:
+    """What a question's heading names: the card's question, or for a probe the question asked."""
+    return q.question if q.kind == "probe" else q.title
+
+
+def to_markdown(report: Report, commands: bool = True) -> str:
+    """The report as Markdown; `commands`: name the terminal commands that practise or resume (the
+    app, where there is no terminal, leaves them out)."""
+    lines = [f"## 면접 결과 · {report.session_id}", "",
+             *(f"- {k}: {v}" for k, v in summary_items(report, commands))]
     with_reference = _shows_reference(report)
     for i, q in enumerate(report.questions):
-        lines += ["", f"### {q.number}. [{KIND_LABELS[q.kind]}] {q.title}", f"- {_status_of(q)}"]
+        lines += ["", f"### {q.number}. [{KIND_LABELS[q.kind]}] {heading_of(q)}", f"- {_status_of(q)}"]
         if q.answer and q.outcome == "answered":
-            lines.append("> " + q.answer.replace("\n", "\n> "))
-        lines += keypoint_lines(q.keypoints)
+            lines.append(quoted(literal(q.answer)))
+        lines += keypoint_lines(q.keypoints, q.labels)
         if i in with_reference:
-            lines += ["", "참고 답변: " + (q.reference or "(없음)")]
+            lines += ["", *reference_lines(q.reference, q.key_sentences)]
     if report.study_next:
         lines += ["", "### 다음에 공부할 키워드"]
         for item in report.study_next:
             explanation = f": {item.explanation}" if item.explanation else ""
-            lines.append(f"- {VERDICT_MARKS[item.verdict]} **{item.keyword}** — {item.card_title}{explanation} "
-                         f"(연습: `{item.practice}`)")
+            practice = f" (연습: `{item.practice}`)" if commands else ""
+            lines.append(f"- {VERDICT_MARKS[item.verdict]} **{literal(item.label)}** — {item.card_title}{explanation}"
+                         f"{practice}")
     return "\n".join(lines)
 
 
@@ -283,14 +332,15 @@ def html_template() -> Template:
     return env.get_template("report.html")
 
 
-def to_html(report: Report) -> str:
+def to_html(report: Report, commands: bool = True) -> str:
     from markupsafe import Markup
 
     chart = topic_chart_svg(report)
     return html_template().render(
-        report=report, summary=summary_items(report), chart=Markup(chart) if chart else None,
+        report=report, summary=summary_items(report, commands), chart=Markup(chart) if chart else None,
         with_reference=_shows_reference(report), marks=VERDICT_MARKS, notes=VERDICT_NOTES, not_found=NOT_FOUND,
-        kind_labels=KIND_LABELS, status_of=_status_of, highlight=highlight)
+        kind_labels=KIND_LABELS, status_of=_status_of, highlight=highlight, heading_of=heading_of,
+        no_reference=NO_REFERENCE, commands=commands, readable=readable)
 
 
 def highlight(answer: str, spans: list[str]) -> Markup:
@@ -358,19 +408,19 @@ def topic_chart_svg(report: Report) -> str | None:
 
 # --- output ---------------------------------------------------------------------------------------
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, commands: bool = True) -> str:
     if fmt == "json":
         return to_json(report, indent=2) + "\n"
     if fmt == "md":
-        return to_markdown(report) + "\n"
+        return to_markdown(report, commands) + "\n"
     if fmt == "html":
-        return to_html(report)
+        return to_html(report, commands)
     raise UserError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def write_report(report: Report, fmt: str, path: Path) -> Path:
+def write_report(report: Report, fmt: str, path: Path, commands: bool = True) -> Path:
     try:
-        path.write_text(render(report, fmt), encoding="utf-8")
+        path.write_text(render(report, fmt, commands), encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_data_dir
 
+from interviewer.clock import local_zone
 from interviewer.errors import UserError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +25,9 @@ SOURCES = {
     "llm_model": "INTERVIEWER_LLM_MODEL", "openai_api_key": "OPENAI_API_KEY", "llm_judge": "INTERVIEWER_LLM_JUDGE",
     "llm_tools": "INTERVIEWER_LLM_TOOLS", "llm_timeout": "INTERVIEWER_LLM_TIMEOUT",
     "desired_retention": "INTERVIEWER_DESIRED_RETENTION", "database_url": "INTERVIEWER_DATABASE_URL",
+    "learn_ahead": "INTERVIEWER_LEARN_AHEAD", "zone": "INTERVIEWER_TZ",
 }
+DEFAULT_LEARN_AHEAD = 20.0  # minutes, Anki's default
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -52,6 +57,10 @@ class Settings:
     llm_timeout: float = 30.0  # seconds for one whole LLM reply, streaming included
     desired_retention: float = 0.9  # FSRS: the chance of recalling a key point when it comes due
     database_url: str | None = field(default=None, repr=False)  # PostgreSQL history; None: SQLite in home
+    # Minutes: a key point still learning (or relearning) that falls due this soon counts as due
+    # when an interview starts, as Anki's learn-ahead limit does.
+    learn_ahead: float = DEFAULT_LEARN_AHEAD
+    zone: tzinfo = field(default_factory=local_zone)  # times as people read them
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -72,6 +81,8 @@ class Settings:
             llm_timeout=_seconds(get("llm_timeout"), 30.0),
             desired_retention=_retention(get("desired_retention")),
             database_url=_database_url(get("database_url")),
+            learn_ahead=_minutes(get("learn_ahead")),
+            zone=_zone(get("zone")),
         )
         return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))
 
@@ -122,6 +133,29 @@ def _retention(value: str | None) -> float:
     if not 0 < retention < 1:
         raise UserError(f"{SOURCES['desired_retention']} must be a number between 0 and 1, e.g. 0.9 (got {value!r})")
     return retention
+
+
+def _zone(value: str | None) -> tzinfo:
+    """An IANA zone name (`Asia/Seoul`), else the machine's zone; an unknown name is a one-line error."""
+    if not value:
+        return local_zone()
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"{SOURCES['zone']} must be a time zone name such as Asia/Seoul or UTC (got {value!r})") from None
+
+
+def _minutes(value: str | None) -> float:
+    """Learn-ahead minutes, 0 or more; anything else is a one-line error."""
+    if not value:
+        return DEFAULT_LEARN_AHEAD
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = -1.0
+    if not minutes >= 0:
+        raise UserError(f"{SOURCES['learn_ahead']} must be a number of minutes, 0 or more (got {value!r})")
+    return minutes
 
 
 def _database_url(value: str | None) -> str | None:

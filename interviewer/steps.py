@@ -74,6 +74,8 @@ class Truncated:
 class Feedback:
     grade: Grade
     prose: str | None  # the voice's comment beside the key point lines
+    card: Card  # the card graded: its key points' labels and explanations, its reference answer
+    reference: bool = False  # done with the card: its reference answer is shown with the feedback
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ class DemoOffer:
 class Hint:
     number: int
     total: int
-    about: str  # the missed key point's category, else the card's topic label
+    about: str | None  # the missed key point's category (else the card's topic); None: the probe said it
+    clue: str | None = None  # the sentence that explains it, its keywords blanked
 
 
 @dataclass(frozen=True)

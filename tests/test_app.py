@@ -69,11 +69,12 @@ def client(server: Server, **kwargs) -> Client:
     return Client(server.url, verbose=False, **kwargs)
 
 
-def launched(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory, name: str):
+def launched(indexed_home: Path, tmp_path_factory: pytest.TempPathFactory, name: str,
+             env: dict[str, str] | None = None):
     """A server on a private copy of the pre-built index, stopped when the fixture ends."""
     home = tmp_path_factory.mktemp(name) / "home"
     shutil.copytree(indexed_home, home)
-    srv = Server(home)
+    srv = Server(home, env=env)
     yield srv
     srv.stop()
 
@@ -139,6 +140,8 @@ def test_api_runs_a_whole_interview(server: Server):
     assert data["summary"]["average_score"] is not None and data["summary"]["topics"]
     assert all(item["practice"].startswith("interviewer chat --topics ") for item in data["study_next"])
     assert "주제별 점수" in report["report_markdown"]
+    assert "interviewer " not in report["report_markdown"]  # no terminal commands in the app's report
+    assert all(item["label"] and item["keyword"] for item in data["study_next"])
 
 
 def test_start_reviews_due_cards_by_default(server: Server):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from interviewer.history import SQLiteHistory
@@ -23,6 +24,9 @@ def test_piped_chat_runs_a_whole_interview(cli, indexed_runtime: Runtime):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "답변이 비어 있어요" in out and "힌트 1/" in out and "점수" in out and "면접 결과" in out
+    # the transcript shows each piped answer after the prompt, and Markdown as a terminal shows it
+    assert f"답변> {ANSWER}\n" in out and "답변> /모르겠습니다\n" in out
+    assert "**" not in out and "[질문 1/2] " in out and not re.search(r"^#+ ", out, re.M)
     history = SQLiteHistory(indexed_runtime.settings.db_path)
     session_id = session_of(out)
     turns = history.turns(session_id)
@@ -38,7 +42,7 @@ def test_numpy_and_demo_commands_run_in_the_sandbox_and_the_interview_goes_on(cl
     result = cli("chat", "--questions", "1", "--seed", "1", "--topics", "dropout", input="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "```\n2\n```" in out and "그림 완료" in out and "💡 예시 실행" in out and "Dropout 마스크" in out
+    assert re.search(r"^ *2 *$", out, re.M) and "```" not in out and "그림 완료" in out and "💡 예시 실행" in out and "Dropout 마스크" in out
     saved = [Path(line.removeprefix("그림 저장: ")) for line in out.splitlines() if line.startswith("그림 저장: ")]
     assert saved and all(path.parent == indexed_runtime.settings.home / "figures" for path in saved)
     assert all(path.read_bytes().startswith(b"\x89PNG") for path in saved)

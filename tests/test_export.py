@@ -71,6 +71,7 @@ def test_review_json_lists_every_graded_keyword_soonest_due_first(cli, deps: Dep
     assert covered["stability"] > missed["stability"] and missed["due"] < covered["due"]
     text = cli("review")
     assert text.returncode == 0 and "co-adaptation 방지" in text.stdout and card.title not in text.stdout
+    assert "L2 규제 (norm penalty)" in text.stdout  # people read the label; `--json` keeps the keyword
 
 
 def test_review_with_nothing_graded_says_so(cli):

@@ -197,7 +197,8 @@ def test_a_graded_card_with_a_demo_offers_it_and_the_demo_runs_without_moving_on
     assert say(interview.run_demo()) == NO_DEMO  # nothing graded yet: the demo would give the answer away
     reply = interview.message("드롭아웃은 co-adaptation을 막습니다.")
     assert "💡 예시 실행" in say(reply) and "/demo" in say(reply)
-    assert "Dropout 마스크" in say(reply) and "interviewer sandbox --demo dropout-mask" in say(reply)
+    assert "Dropout 마스크" in say(reply) and "interviewer sandbox --demo dropout-mask" in say(reply, "terminal")
+    assert "interviewer sandbox" not in say(reply)  # the app has no terminal to run it in
     turns_before, waiting = deps.history.turns(interview.session.id), interview.current
     ran = interview.message("/demo")
     assert ran.run is not None and ran.run.ok, say(ran)
@@ -246,3 +247,75 @@ def test_chat_commands_and_untrusted_output_fences():
     assert chat_command("/numpyx = 1") == ("answer", "/numpyx = 1")
     fenced = code_block("a ```` b")
     assert fenced.startswith("`````\n") and fenced.endswith("\n`````")
+
+
+GOOD_DROPOUT = ("드롭아웃은 학습 중에 노드를 무작위로 끄기 때문에 노드들이 서로 의존하지 않게 해서 co-adaptation을 막습니다. "
+                "또한 여러 모델을 앙상블하는 효과가 있습니다.")
+OFF_TOPIC = "점심으로는 김치찌개가 제일 맛있습니다."
+
+
+def test_a_topic_tag_wins_over_a_card_of_the_same_name(deps: Deps):
+    """`regularization` is a topic tag and a card id: a topic picker means the tag; `card:` names the card."""
+    plan = plan_questions(deps.bank, ["regularization"], 3, seed=1)
+    assert len(plan) == 3 and "dropout" in plan
+    assert all(deps.bank.get(card_id).topic == "regularization" for card_id in plan)
+    assert plan_questions(deps.bank, ["card:regularization"], 3, seed=1) == ["regularization"]
+    interview, reply = start(deps, topics="regularization", n_questions=3)
+    assert len(interview.session.plan) == 3 and "뿐이라" not in say(reply)
+
+
+def test_a_strong_answer_earns_a_deeper_question_from_the_bank(deps: Deps):
+    """dropout has no `###` of its own: the questions beside it (under Batch Normalization) go deeper."""
+    interview, _ = start(deps, topics="card:dropout", n_questions=1)
+    reply = interview.answer(GOOD_DROPOUT)
+    assert reply.grade.score >= 60
+    assert reply.waiting.kind == "follow_up"
+    assert reply.waiting.card_id in {c.id for c in deps.bank.children("batch-normalization")} - {"dropout"}
+
+
+def test_no_probe_frame_is_used_twice_in_one_interview(deps: Deps):
+    from interviewer.voice import FOLLOW_UP_OPENERS, PROBE_ANCHORS, PROBE_FRAMES, PROBES_PLAIN, frame_of
+
+    interview, _ = start(deps, topics="overfitting-remedies,sgd-rmsprop-adam,local-minima,weight-initialization",
+                         n_questions=4, max_follow_ups=2)
+    while not interview.finished:
+        interview.answer(OFF_TOPIC)
+    asked = [t.question for t in deps.history.turns(interview.session.id) if t.kind != "main"]
+    assert len(asked) >= 6
+    frames = [*FOLLOW_UP_OPENERS, *PROBES_PLAIN, *PROBE_ANCHORS, *(f for kind in PROBE_FRAMES.values() for f in kind)]
+    for frame in frames:
+        assert sum(frame_of(frame) in q for q in asked) <= 1, frame
+    assert not any(q.startswith("좋습니다") for q in asked), asked  # nothing praises an answer that missed everything
+
+
+def test_a_probe_fits_the_question_and_the_hint_adds_what_it_did_not_say(deps: Deps):
+    from interviewer.voice import PROBE_FRAMES, frame_of
+
+    interview, _ = start(deps, topics="overfitting-remedies", n_questions=1, max_follow_ups=1)
+    first = interview.answer("데이터 양 늘리기가 가장 좋습니다.")
+    probe = first.waiting
+    assert probe.kind == "probe" and any(frame_of(f) in probe.question for f in PROBE_FRAMES["how"])
+    assert "참고 답변" not in say(first)  # the probe's answer is not given away before it is asked
+    hint = say(interview.hint())
+    assert "빈칸" in hint and "○" in hint and hint not in probe.question
+    category = deps.bank.get("overfitting-remedies").keypoints[0].category
+    assert not (category in probe.question and category in hint)
+    assert probe.probe_keyword not in hint
+
+
+def test_the_reference_answer_follows_every_graded_main_question(deps: Deps):
+    interview, _ = start(deps, topics="card:dropout", n_questions=1, max_follow_ups=0)
+    text = say(interview.answer(OFF_TOPIC))
+    assert "**참고 답변**" in text and deps.bank.get("dropout").answer.splitlines()[0] in text
+    assert "좋습니다" not in text and "질문의 핵심과는 거리가" in text
+
+
+def test_a_resumed_chat_keeps_the_reference_back_while_a_probe_waits(deps: Deps):
+    interview, _ = start(deps, topics="overfitting-remedies", n_questions=1, max_follow_ups=1)
+    interview.answer("데이터 양 늘리기가 가장 좋습니다.")
+    assert interview.current.kind == "probe"
+    chat = transcript(Interview.resume(deps, interview.session.id))
+    assert "점수" in chat[2]["content"] and "참고 답변" not in chat[2]["content"]
+    interview.answer("잘 모르겠습니다.")
+    chat = transcript(Interview.resume(deps, interview.session.id))
+    assert "참고 답변" in chat[-1]["content"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -133,7 +134,37 @@ def test_due_cards_come_first_most_overdue_first_and_the_seed_keeps_review_on(de
         assert interview.session.plan[0] == "sgd-rmsprop-adam" and "복습" in say(reply)
         assert "dropout" not in interview.session.plan[:1]
         start = [e for e in deps.history.events(interview.session.id) if e["kind"] == "start"][0]
-        assert start["data"]["review"] == ["sgd-rmsprop-adam"]
+        # overfitting-remedies was missed a moment ago: its learning step falls within learn-ahead
+        assert start["data"]["review"] == ["sgd-rmsprop-adam", "overfitting-remedies"]
+
+
+def test_cards_missed_a_moment_ago_come_back_first_in_the_next_interview(deps: Deps):
+    """FSRS puts a miss a minute (or ten) ahead; learn-ahead (Anki's 20 minutes) counts it as due now."""
+    first = interview_once(deps, {}, topics=TOPICS, n_questions=3, seed=5)
+    missed = first.session.plan
+    assert len(missed) == 3
+    again, reply = Interview.start(deps, Options(n_questions=3, topics=TOPICS, seed=6, max_follow_ups=0))
+    assert set(again.session.plan) == set(missed) and "복습할 때가 된 키워드가 있는 질문 3개" in say(reply)
+    strict = replace(deps, learn_ahead=0.0)  # INTERVIEWER_LEARN_AHEAD=0: only what is due this very moment
+    other, reply = Interview.start(strict, Options(n_questions=3, topics=TOPICS, seed=6, max_follow_ups=0))
+    assert "복습" not in say(reply)
+
+
+def test_learn_ahead_never_brings_a_review_card_forward(deps: Deps):
+    interview_once(deps, {"dropout": GOOD_DROPOUT}, topics=["dropout"], n_questions=1)  # Easy: a review card
+    assert review_cards(deps.history, deps.bank, "", {"dropout"}, learn_ahead=60 * 24 * 30) == []
+
+
+def test_learn_ahead_and_the_time_zone_come_from_the_environment():
+    from interviewer.errors import UserError
+    from interviewer.settings import Settings
+
+    settings = Settings.from_env({"INTERVIEWER_LEARN_AHEAD": "5", "INTERVIEWER_TZ": "Asia/Seoul"})
+    assert settings.learn_ahead == 5.0 and str(settings.zone) == "Asia/Seoul"
+    assert Settings.from_env({}).learn_ahead == 20.0
+    for name, bad in (("INTERVIEWER_LEARN_AHEAD", "-1"), ("INTERVIEWER_LEARN_AHEAD", "soon"), ("INTERVIEWER_TZ", "Mars/Base")):
+        with pytest.raises(UserError, match=name):
+            Settings.from_env({name: bad})
 
 
 def test_a_hint_makes_a_covered_key_point_good_not_easy(deps: Deps):
@@ -176,7 +207,7 @@ def test_chat_no_review_flag(cli, deps: Deps):
     args = ["chat", "--questions", "1", "--seed", "8", "--topics", ",".join(TOPICS)]
     without = cli(*args, "--no-review", input="/quit\n")
     assert without.returncode == 0, without.stderr
-    assert f"[질문 1/1]** {seeded.title}" in without.stdout and "복습" not in without.stdout
+    assert f"[질문 1/1] {seeded.title}" in without.stdout and "복습" not in without.stdout
     default = cli(*args, input="/quit\n")
     assert "복습할 때가 된" in default.stdout and deps.bank.get("overfitting-remedies").title in default.stdout
 

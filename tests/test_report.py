@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.interview import Deps, Interview
+from interviewer.markdown import literal
 from interviewer.planning import Options
 from interviewer.report import highlight, load_report, render
 from interviewer.runtime import Runtime
@@ -90,7 +91,7 @@ def test_the_practice_link_asks_that_card(session_home):
     assert command[:2] == ["interviewer", "chat"]
     result = run_cli(*command[1:], "--no-review", input="/quit\n", env={"INTERVIEWER_HOME": str(home)})
     title = next(q["title"] for q in data["questions"] if q["card_id"] == data["study_next"][0]["card_id"])
-    assert result.returncode == 0 and f"[질문 1/1]** {title}" in result.stdout
+    assert result.returncode == 0 and f"[질문 1/1] {title}" in result.stdout
 
 
 def test_markdown_marks_each_keyword_and_quotes_the_evidence(session_home):
@@ -100,9 +101,9 @@ def test_markdown_marks_each_keyword_and_quotes_the_evidence(session_home):
     text = result.stdout
     assert f"면접 결과 · {session_id}" in text and "상태: 완료" in text
     assert "- ✓ **co-adaptation 방지** — “드롭아웃은 학습 중에" in text
-    assert "- ✗ **norm penalty** — 답변에서 찾지 못했습니다" in text
-    assert "> " + DROPOUT_ANSWER in text
-    assert "힌트 1회" in text and "참고 답변: Overfitting이 일어날 경우에는" in text
+    assert "- ✗ **L2 규제 (norm penalty)** — 답변에서 찾지 못했습니다" in text  # by its label
+    assert "> " + literal(DROPOUT_ANSWER) in text
+    assert "힌트 1회" in text and "**참고 답변**\n> Overfitting이 일어날 경우에는" in text
     assert "`interviewer chat --topics overfitting-remedies`" in text
 
 
@@ -170,3 +171,33 @@ def test_a_bad_history_file_is_named_and_left_alone(cli, home: Path, content: st
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and str(db) in result.stderr
     assert db.read_bytes() == before
+
+
+def test_the_report_names_the_probe_asked_labels_key_points_and_shows_local_time(indexed_runtime: Runtime):
+    from zoneinfo import ZoneInfo
+
+    deps = Deps.from_runtime(indexed_runtime)
+    interview, _ = Interview.start(deps, Options(n_questions=1, topics="overfitting-remedies", seed=1,
+                                                 max_follow_ups=1))
+    interview.answer("데이터 양을 늘립니다.")
+    probe = interview.current
+    assert probe is not None and probe.kind == "probe"
+    interview.answer("잘 모르겠습니다.")
+    report = load_report(deps.history, deps.bank, interview.session.id, ZoneInfo("Asia/Seoul"))
+    markdown = render(report, "md")
+    assert f"### 1. [보충 질문] {probe.question}" in markdown
+    assert report.timezone == "KST" and report.started_local.endswith("+09:00")
+    assert f"{report.started_local[:16].replace('T', ' ')}" in markdown and "(KST)" in markdown
+    assert report.questions[0].labels["데이터 양 늘리기"] == "데이터 양 늘리기"
+    html = render(report, "html")
+    assert probe.question.split("?")[0] in html and "(KST)" in html
+    assert "interviewer chat" not in render(report, "md", commands=False)
+    assert "interviewer chat" not in render(report, "html", commands=False)
+
+
+def test_a_card_without_a_reference_answer_is_labelled_never_none(indexed_runtime: Runtime):
+    deps = Deps.from_runtime(indexed_runtime)
+    interview, _ = Interview.start(deps, Options(n_questions=1, topics="card:framework-debugging", seed=1))
+    interview.answer("모르겠습니다")
+    markdown = render(load_report(deps.history, deps.bank, interview.session.id), "md")
+    assert "이 질문에는 참고 답변이 없습니다." in markdown and "(없음)" not in markdown

@@ -48,18 +48,18 @@ class LLMVoice(TemplateVoice):
             return super().ask(card, number, total)
         return f"**[질문 {number}/{total}]** {line} {card.title}"
 
-    def follow_up(self, card: Card, parent: Card) -> str:
+    def follow_up(self, card: Card, parent: Card, asked: Sequence[str] = ()) -> str:
         line = self._transition(card, f"방금 \"{parent.title}\"에 대한 답변을 들었고, 관련된 꼬리 질문으로 이어갑니다.")
         if line is None:
-            return super().follow_up(card, parent)
+            return super().follow_up(card, parent, asked)
         return f"{line} **{card.title}**"
 
-    def probe(self, card: Card, missed: KeyPoint, answer: str) -> str:
+    def probe(self, card: Card, missed: KeyPoint, answer: str, asked: Sequence[str] = ()) -> str:
         messages = render("probe", "task", **answer_context(card, answer), keyword=missed.keyword,
                           category=missed.category or "(없음)", explanation=missed.explanation or "(없음)")
         line = self._prose(messages, limit=200, forbidden=revealing_terms([missed.keyword], card.title),
                            shape="question")
-        return line if line is not None else super().probe(card, missed, answer)
+        return line if line is not None else super().probe(card, missed, answer, asked)
 
     def feedback(self, card: Card, grade: Grade, answer: str) -> str | None:
         by_verdict = {v: [kp.keyword for kp in grade.keypoints if kp.verdict == v] for v in VERDICTS}
