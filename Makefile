@@ -82,8 +82,8 @@ $(TEST_STAMP): uv.lock pyproject.toml | $(UV)
 test-latest: system-deps | $(UV)
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" bash scripts/test-latest.sh $(UV) $(PYTEST_ARGS)
 
-# The sandbox needs bubblewrap, the browser tests Debian's chromium and a Korean font (fonts-nanum,
-# else screenshots show empty boxes), the shared-history tests and the replicas benchmark a real
+# The sandbox needs bubblewrap, the browser tests Debian's chromium, a Korean font (fonts-nanum,
+# else screenshots show empty boxes) and an emoji font (fonts-noto-color-emoji), the shared-history tests and the replicas benchmark a real
 # PostgreSQL server (postgresql: only its binaries are used, in a temp directory, as the postgres
 # user; its own service is never started); installed when we may (root + apt).
 system-deps:
