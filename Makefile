@@ -37,11 +37,13 @@ lint: $(TEST_STAMP)
 # Rebuilds the grading model from knowledge/training/ with a fixed seed, on the CPU (2 cores: see the
 # README). torch is the `train` extra, training-only: uv.lock records PyPI's torch 2.13.0, whose Linux
 # wheel is a CUDA build of several GB, so pip installs that version's CPU build instead where the machine
-# offers it (this kind of machine has it on disk; pip elsewhere falls back to PyPI's).
+# offers it (this kind of machine has it on disk; pip elsewhere falls back to PyPI's). uv venvs have no
+# pip of their own: ensurepip brings the one Python ships.
 TORCH := torch==2.13.0
 MODEL_OUT ?= build/grading-model
 train: $(RUN_STAMP)
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --quiet
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet '$(TORCH)'
 	$(BIN)/python -m interviewer.training.train --out $(MODEL_OUT)
 
 bench: $(TEST_STAMP)
