@@ -43,10 +43,13 @@ class CrossEncoder:
         if not pairs:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         vectors = np.asarray(self.engine.query([pair_text(left, right) for left, right in pairs]), dtype=np.float32)
-        logits = vectors.reshape(len(pairs), -1) @ self.weight.T + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        odds = np.exp(logits)
-        return odds / odds.sum(axis=1, keepdims=True)
+        return softmax(vectors.reshape(len(pairs), -1) @ self.weight.T + self.bias)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise, as the head's probabilities."""
+    odds = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return odds / odds.sum(axis=1, keepdims=True)
 
 
 def sha256(path: Path) -> str:

@@ -79,8 +79,8 @@ def test_no_evaluation_answer_is_in_the_training_data():
     texts = []
     for bank in training_banks():
         labels = TRAINING / "labels" / f"{bank.stem}.jsonl"
-        texts += [normalised(p.right) for p in bank_pairs(KNOWLEDGE, bank, labels if labels.exists() else None, 0)]
-        texts += [normalised(p.left) for p in bank_pairs(KNOWLEDGE, bank, None, 0)]
+        pairs = bank_pairs(KNOWLEDGE, bank, labels if labels.exists() else None, 0)
+        texts += [normalised(text) for p in pairs for text in (p.left, p.right)]
     exact, joined = set(texts), "\n".join(texts)
     leaks = [(where, answer) for where, answer in evaluation_answers()
              if len(key := normalised(answer)) >= MIN_COPIED

@@ -26,7 +26,7 @@ import torch
 import yaml
 from torch import nn
 
-from interviewer.crossencoder import FILES
+from interviewer.crossencoder import FILES, sha256, softmax
 from interviewer.e5file import (
     E5Model,
     layer_arrays,
@@ -36,6 +36,7 @@ from interviewer.e5file import (
     with_layers,
     write_model,
 )
+from interviewer.evaluation import cohen_kappa
 from interviewer.training.bert import E5Encoder, batch_ids, export_layers, from_e5
 from interviewer.training.pairs import LABELS, Pair, bank_pairs
 from interviewer.training.tokenizer import Tokenizer
@@ -130,17 +131,14 @@ class CrossEncoder(nn.Module):
 
 def predict(model: CrossEncoder, ids: list[list[int]], pad: int, size: int = 32) -> np.ndarray:
     model.eval()
-    out = []
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    probs = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
     with torch.no_grad():
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        probs = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
         for start in range(0, len(order), size):
             chunk = order[start:start + size]
-            x, m = batch_ids([ids[i] for i in chunk], pad)
-            probs[chunk] = torch.softmax(model(x, m), dim=-1).numpy()
-        out.append(probs)
+            probs[chunk] = torch.softmax(model(*batch_ids([ids[i] for i in chunk], pad)), dim=-1).numpy()
     model.train()
-    return out[0]
+    return probs
 
 
 def figures(probs: np.ndarray, labels: list[int], pairs: list[Pair]) -> dict:
@@ -156,7 +154,8 @@ def figures(probs: np.ndarray, labels: list[int], pairs: list[Pair]) -> dict:
             out[f"{name}_precision"] = round(tp / max(1, int((p == k).sum())), 4)
             out[f"{name}_recall"] = round(tp / max(1, int((t == k).sum())), 4)
         covered = LABELS.index("covered")
-        out["covered_kappa"] = round(kappa(t == covered, p == covered), 4)
+        human, model = (["covered" if k == covered else "not" for k in side] for side in (t, p))
+        out["covered_kappa"] = round(cohen_kappa(human, model, ["covered", "not"]), 4)
         return out
 
     result = {"all": block(np.ones(len(truth), dtype=bool))}
@@ -164,12 +163,6 @@ def figures(probs: np.ndarray, labels: list[int], pairs: list[Pair]) -> dict:
     for origin in origins:
         result[origin] = block(np.array([pair.origin == origin for pair in pairs]))
     return result
-
-
-def kappa(a: np.ndarray, b: np.ndarray) -> float:
-    agree = float((a == b).mean())
-    chance = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
-    return (agree - chance) / (1 - chance) if chance < 1 else 1.0
 
 
 def train(settings: Settings, out: Path) -> dict:
@@ -290,16 +283,6 @@ def fit_head(x: np.ndarray, y: np.ndarray, class_weight: np.ndarray, seed: int) 
     optimizer.step(closure)
     weight = head.weight.detach().numpy() / std
     return weight, head.bias.detach().numpy() - weight @ mean
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def log(message: str) -> None:
