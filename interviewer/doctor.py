@@ -92,6 +92,19 @@ def check_embeddings(rt: Runtime) -> Check:
                  {"model": MODEL_NAME, "dimensions": int(vectors.shape[1]), "ms": round(ms, 1)})
 
 
+def check_model(rt: Runtime) -> Check:
+    """The shipped grading model: its files against the manifest, and one pair read."""
+    model = rt.grading_model
+    started = time.perf_counter()
+    model.read([("Dropout / co-adaptation 방지", "뉴런을 무작위로 꺼서 서로 기대지 않게 합니다.")])
+    ms = (time.perf_counter() - started) * 1000
+    manifest = model.manifest
+    base = manifest["base"]
+    return Check("model", True, f"채점 모델 {manifest['layers']}층 · {base['package']} {base['version']} · 쌍 하나 {ms:.0f} ms",
+                 {"layers": manifest["layers"], "base": base, "data_sha256": manifest["data"]["sha256"],
+                  "ms": round(ms, 1)})
+
+
 def check_llm(rt: Runtime) -> Check:
     settings = rt.settings
     if settings.llm == "none":
@@ -134,5 +147,5 @@ def check_sandbox(rt: Runtime) -> Check:
 
 CHECKS: list[tuple[str, Callable[[Runtime], Check]]] = [
     ("bank", check_bank), ("keypoints", check_keypoints), ("index", check_index), ("embeddings", check_embeddings),
-    ("llm", check_llm), ("sandbox", check_sandbox),
+    ("model", check_model), ("llm", check_llm), ("sandbox", check_sandbox),
 ]

@@ -30,6 +30,7 @@ class Example:
     answer: str
     labels: dict[str, str]
     grade: int
+    twin_of: str | None = None  # the correct answer this one turns (LABELLING.md: reversed, swapped, negation)
 
 
 @dataclass
@@ -112,6 +113,44 @@ class KindFigures:
 
 
 @dataclass
+class TwinFigures:
+    """Twins of correct answers, per kind: how often the turned key point is still credited, how often
+    the untouched ones are, and how often the correct answer outscores its twin."""
+    turned: Counts = field(default_factory=Counts)     # tp: a turned key point credited
+    untouched: Counts = field(default_factory=Counts)  # tp: an untouched, covered key point credited
+    pairs: int = 0
+    original_ahead: int = 0
+
+    def as_dict(self) -> dict:
+        return {"turned_credited": round(self.turned.tp / max(1, self.turned.fn + self.turned.tp), 3),
+                "turned": self.turned.tp + self.turned.fn,
+                "untouched_credited": round(self.untouched.tp / max(1, self.untouched.fn + self.untouched.tp), 3),
+                "untouched": self.untouched.tp + self.untouched.fn,
+                "pairs": self.pairs, "original_outscores_twin": self.original_ahead}
+
+
+def twin_figures(outcomes: list[Outcome]) -> dict[str, TwinFigures]:
+    """Per twin kind, over the twins whose correct answer is in the same set."""
+    by_id = {o.example.id: o for o in outcomes}
+    figures = defaultdict[str, TwinFigures](TwinFigures)
+    for twin in outcomes:
+        original = by_id.get(twin.example.twin_of or "")
+        if original is None:
+            continue
+        kind = figures[twin.example.kind]
+        kind.pairs += 1
+        kind.original_ahead += original.predicted.score > twin.predicted.score
+        verdicts = twin.verdicts()
+        for keyword, human in twin.example.labels.items():
+            credited = verdicts.get(keyword) == "covered"
+            if human == "contradicted" and original.example.labels.get(keyword) == "covered":
+                kind.turned.add(True, credited)
+            elif human == "covered":
+                kind.untouched.add(True, credited)
+    return dict(figures)
+
+
+@dataclass
 class Report:
     n_answers: int
     covered: Counts
@@ -125,6 +164,7 @@ class Report:
     confusion: dict[str, dict[str, int]]
     grade_confusion: list[list[int]]
     worst: list[dict] = field(default_factory=list)
+    twins: dict[str, TwinFigures] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -140,6 +180,7 @@ class Report:
             "confusion": self.confusion,
             "grade_confusion": self.grade_confusion,
             "worst": self.worst,
+            "twins": {k: t.as_dict() for k, t in sorted(self.twins.items())},
         }
 
 
@@ -156,7 +197,8 @@ def read_examples(path: Path) -> list[Example]:
             data = json.loads(line)
             examples.append(Example(id=str(data.get("id", number)), card_id=data["card_id"],
                                     kind=data.get("kind", "unknown"), answer=data["answer"],
-                                    labels=dict(data["labels"]), grade=int(data["grade"])))
+                                    labels=dict(data["labels"]), grade=int(data["grade"]),
+                                    twin_of=data.get("twin_of")))
         except (ValueError, KeyError, TypeError) as exc:
             raise UserError(f"{path}:{number}: not a labelled example ({exc})") from None
     if not examples:
@@ -203,7 +245,8 @@ def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
         spearman=spearman(scores, humans), qwk=quadratic_weighted_kappa(humans, predicted_grades, 5),
         off_by_two=sum(k.off_by_two for k in by_kind.values()) / len(outcomes) if outcomes else 0.0,
         confusion={h: {v: confusion[h][v] for v in VERDICTS} for h in confusion},
-        grade_confusion=_grade_confusion(humans, predicted_grades), worst=misses[:worst])
+        grade_confusion=_grade_confusion(humans, predicted_grades), worst=misses[:worst],
+        twins=twin_figures(outcomes))
 
 
 def as_label(verdict: str) -> str:
@@ -299,6 +342,12 @@ def format_report(report: Report) -> str:
         lines.append(f"  {kind:<14} P {counts.precision:.2f}  R {counts.recall:.2f}  F1 {counts.f1:.2f}"
                      f"  agree {figures.agreement:.2f}  off-by-2 {figures.off_by_two}/{figures.answers}"
                      f"  (tp {counts.tp}, fp {counts.fp}, fn {counts.fn})")
+    if report.twins:
+        lines += ["", "twins of correct answers (turned key point credited / untouched credited / correct answer ahead):"]
+        for kind, t in sorted(report.twins.items()):
+            d = t.as_dict()
+            lines.append(f"  {kind:<14} turned {d['turned_credited']:.2f} of {d['turned']}  untouched "
+                         f"{d['untouched_credited']:.2f} of {d['untouched']}  ahead {t.original_ahead}/{t.pairs}")
     lines += ["", "precision of covered by method:"]
     for method, m in sorted(report.by_method.items()):
         lines.append(f"  {method:<14} P {m.precision:.2f}  ({m.correct} of {m.predicted} right)")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from interviewer.bank import Bank
+from interviewer.crossencoder import GradingModel, keypoint_text
 from interviewer.errors import UserError
 from interviewer.keypoints import content_words, reference_units
 from interviewer.models import Binding, Card, Grade, KeyPoint, KeyPointResult
@@ -39,6 +40,7 @@ from interviewer.text import (
     sentence_pieces,
     squash,
 )
+from interviewer.verdict_layer import Signals
 from interviewer.verdicts import VERDICT_CREDIT, Verdict
 
 MAX_ANSWER_BYTES = 100_000
@@ -65,6 +67,11 @@ CONTRADICTION_LEAD = 0.02  # nearer a curated wrong claim than the right ones by
 RELEVANT_MARGIN = -0.05    # a clause at most this much farther from the card than from others is on-topic
 RELEVANT_FLOOR = 0.85      # ...and at least this close to one of its claims
 HEDGED_GRADE = 2           # the best grade of an answer that says it is unsure
+# Tuned on tests/data/grading_dev.jsonl: wrong credit costs a candidate's trust more than a missed one.
+COVERED_PROBABILITY = 0.6
+PARTIAL_PROBABILITY = 0.35  # a key point not credited with at least this chance of covered earns half
+CREDITED = {"covered", "partial"}
+GRADE_CEILING = {0: 0, 1: 40, 2: 60, 3: 99, 4: 100}  # the highest score each grade allows
 
 
 
@@ -284,10 +291,11 @@ class ClauseEvidence:
 
 
 class Grader:
-    def __init__(self, bank: Bank, glossary: Glossary, store: Store):
+    def __init__(self, bank: Bank, glossary: Glossary, store: Store, model: GradingModel):
         self.bank = bank
         self.glossary = glossary
         self.store = store
+        self.model = model
         self._models: dict[str, list[KeyPointModel]] = {}
         self._lock = threading.Lock()
         self._df: Counter | None = None
@@ -296,24 +304,34 @@ class Grader:
     # --- public -------------------------------------------------------------------------
 
     def grade(self, card: Card, answer: str) -> Grade:
+        reading = self.read(card, answer)
+        if reading is None:
+            return self._empty_grade(card, notices_on(answer))
+        verdicts = self.model.verdicts(reading.signals)
+        results = [final_verdict(signals, probabilities, nearest)
+                   for signals, probabilities, nearest in zip(reading.signals, verdicts, reading.nearest, strict=True)]
+        return self._compose(card, results, reading)
+
+    def read(self, card: Card, answer: str) -> Reading | None:
+        """Everything known of each key point before its verdict; None when nothing of the answer is
+        left to read."""
         if not card.gradable:
             raise UserError(f"card {card.id!r} has no key points to grade against")
-        notices: list[str] = []
-        answer, truncated = truncate_answer(answer)
-        if truncated:
-            notices.append(f"답변이 {MAX_ANSWER_BYTES // 1000} KB를 넘어 앞부분만 채점했습니다.")
+        original, (answer, _) = answer, truncate_answer(answer)
         models = self._keypoint_models(card)
-        all_pieces = sentence_pieces(answer)
-        pieces = [piece for piece in all_pieces if not addresses_the_grader(piece[1])]
-        if len(pieces) < len(all_pieces):
-            notices.append("채점에 대한 지시로 보이는 문장은 답변 내용으로 보지 않았습니다.")
+        pieces = [piece for piece in sentence_pieces(answer) if not addresses_the_grader(piece[1])]
         segments = analyze_pieces(answer, select_pieces(pieces, models))
         if not segments:
-            return self._empty_grade(card, notices)
+            return None
         embeddings = embed_segments(segments)
         background = self._background_similarity(card, embeddings)
-        results = [self._judge(model, segments, embeddings, background, card) for model in models]
-        return self._compose(card, results, segments, embeddings, background, answer, notices)
+        judged = [self._judge(model, segments, embeddings, background, card) for model in models]
+        read_text = " ".join(text for _, text in pieces)
+        model_read = self.model.read([(keypoint_text(card, kp), read_text) for kp in card.keypoints])
+        signals = [Signals(analysis, probabilities, kp.learned)
+                   for (analysis, _), probabilities, kp in zip(judged, model_read, card.keypoints, strict=True)]
+        return Reading(answer, segments, embeddings, background, signals, [nearest for _, nearest in judged],
+                       notices_on(original))
 
     # --- key point models ---------------------------------------------------------------
 
@@ -437,7 +455,9 @@ class Grader:
         return cached
 
     def _judge(self, model: KeyPointModel, segments: list[Segment], embeddings: np.ndarray,
-               background: np.ndarray, card: Card) -> KeyPointResult:
+               background: np.ndarray, card: Card) -> tuple[KeyPointResult, str]:
+        """The clause analysis' verdict, and the clause nearest the key point (evidence for a verdict
+        the analysis did not reach)."""
         kp = model.keypoint
         similarity = _max_sim(embeddings, model.claims)
         contradiction = _max_sim(embeddings, model.contradictions)
@@ -455,20 +475,20 @@ class Grader:
             evidence.append(ClauseEvidence(segment, lexical, n_hit, float(similarity[i]),
                                            float(similarity[i] - background[i]), float(contradiction[i]), explains,
                                            negation, *misattribution(model.misattributed(segment))))
-        return decide(kp, evidence, thresholds=LEARNED if kp.learned else CURATED)
+        nearest = max(evidence, key=lambda ev: ev.margin).segment.text
+        return decide(kp, evidence, thresholds=LEARNED if kp.learned else CURATED), nearest
 
-    def _compose(self, card: Card, results: list[KeyPointResult], segments: list[Segment],
-                 embeddings: np.ndarray, background: np.ndarray, answer: str,
-                 notices: list[str]) -> Grade:
+    def _compose(self, card: Card, results: list[KeyPointResult], reading: Reading) -> Grade:
         tally = Tally.of(results)
-        explanatory = any(s.explanatory for s in segments)
-        relevance = self._relevance(card, embeddings, background)
+        explanatory = any(s.explanatory for s in reading.segments)
+        relevance = self._relevance(card, reading.embeddings, reading.background)
         grade = holistic_grade(tally.coverage, tally.contradicted, tally.n, explanatory, relevance,
-                               says_dont_know(answer))
-        score = tally.score
-        if not explanatory and score > 40:
+                               says_dont_know(reading.answer))
+        notices = list(reading.notices)
+        if not explanatory and tally.score > GRADE_CEILING[1]:
             notices.append("키워드만 나열된 답변이라 점수를 제한했습니다. 각 개념을 문장으로 설명해 보세요.")
-            score = 40
+        # score and grade never disagree: a hedged or bare-list answer is not a 100
+        score = min(tally.score, GRADE_CEILING[grade])
         return Grade(card_id=card.id, score=score, grade=grade, keypoints=results, notices=notices)
 
     def _relevance(self, card: Card, embeddings: np.ndarray, background: np.ndarray) -> float:
@@ -485,6 +505,37 @@ class Grader:
         results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method="none", curated=kp.curated)
                    for kp in card.keypoints]
         return Grade(card_id=card.id, score=0, grade=0, keypoints=results, notices=notices)
+
+
+@dataclass
+class Reading:
+    """An answer as the grader read it, before the verdicts."""
+
+    answer: str
+    segments: list[Segment]
+    embeddings: np.ndarray
+    background: np.ndarray
+    signals: list[Signals]       # per key point of the card, in its order
+    nearest: list[str]           # per key point: the clause nearest it
+    notices: list[str]
+
+
+def final_verdict(signals: Signals, probabilities: dict[str, float], nearest: str) -> KeyPointResult:
+    """Covered when the verdict layer is sure enough, else the likelier of contradicted and missing;
+    `partial` for a missing one it half-credits. The evidence stays a clause of the answer: the
+    analysis' own when it reached the same verdict."""
+    analysis = signals.analysis
+    verdict: Verdict
+    if probabilities["covered"] >= COVERED_PROBABILITY:
+        verdict = "covered"
+    elif probabilities["contradicted"] > probabilities["missing"]:
+        verdict = "contradicted"
+    else:
+        verdict = "partial" if probabilities["covered"] >= PARTIAL_PROBABILITY else "missing"
+    same = analysis.evidence is not None and (analysis.verdict == verdict or {verdict, analysis.verdict} <= CREDITED)
+    evidence = None if verdict == "missing" else analysis.evidence if same else nearest
+    return KeyPointResult(keyword=analysis.keyword, verdict=verdict, evidence=evidence,
+                          similarity=analysis.similarity, method="model", curated=analysis.curated)
 
 
 @dataclass(frozen=True)
@@ -642,6 +693,17 @@ def mentioned_in_list(segment: Segment, groups: list[TermGroup]) -> bool:
         if len(item.split()) <= 3 and any(g.hit(squashed, normalized) for g in groups):
             return True
     return False
+
+
+def notices_on(answer: str) -> list[str]:
+    """What the candidate is told about how the answer was read: cut short, or sentences set aside."""
+    kept, truncated = truncate_answer(answer)
+    notices = []
+    if truncated:
+        notices.append(f"답변이 {MAX_ANSWER_BYTES // 1000} KB를 넘어 앞부분만 채점했습니다.")
+    if any(addresses_the_grader(text) for _, text in sentence_pieces(kept)):
+        notices.append("채점에 대한 지시로 보이는 문장은 답변 내용으로 보지 않았습니다.")
+    return notices
 
 
 def truncate_answer(answer: str) -> tuple[str, bool]:

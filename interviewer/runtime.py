@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from interviewer.bank import Bank, load_bank
+from interviewer.crossencoder import MODEL_DIR, GradingModel, load
 from interviewer.errors import UserError
 from interviewer.grading import Grader
 from interviewer.history import History, SQLiteHistory
@@ -43,8 +44,13 @@ class Runtime:
         return Store(self.settings)
 
     @cached_property
+    def grading_model(self) -> GradingModel:
+        """The shipped grading model, checked against its manifest (a damaged one stops here)."""
+        return load(MODEL_DIR, self.settings.cache)
+
+    @cached_property
     def deterministic_grader(self) -> Grader:
-        return Grader(self.bank, self.glossary, self.store)
+        return Grader(self.bank, self.glossary, self.store, self.grading_model)
 
     @cached_property
     def grader(self) -> Grader | JudgedGrader:

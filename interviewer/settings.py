@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 
 from interviewer.clock import local_zone
 from interviewer.errors import UserError
@@ -42,6 +42,7 @@ def default_backend(api_key: str | None, base_url: str | None) -> str:
 class Settings:
     home: Path
     knowledge: Path
+    cache: Path = field(default_factory=lambda: Path(user_cache_dir("interviewer")))  # derived files: the grading model's
     chroma_url: str | None = None
     chroma_token: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer` to the server
     extra_banks: tuple[Path, ...] = ()

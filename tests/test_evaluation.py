@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.evaluation import Counts, cohen_kappa, quadratic_weighted_kappa, read_examples, spearman
+from interviewer.evaluation import (
+    Counts,
+    Example,
+    Outcome,
+    cohen_kappa,
+    quadratic_weighted_kappa,
+    read_examples,
+    spearman,
+    twin_figures,
+)
+from interviewer.models import Grade, KeyPointResult
 
 
 def test_counts_precision_recall_f1():
@@ -18,6 +28,25 @@ def test_counts_precision_recall_f1():
     assert (counts.tp, counts.fp, counts.fn) == (2, 1, 1)
     assert counts.precision == pytest.approx(2 / 3) and counts.recall == pytest.approx(2 / 3)
     assert counts.f1 == pytest.approx(2 / 3)
+
+
+def outcome(id_, kind, labels, verdicts, score, twin_of=None):
+    example = Example(id_, "card", kind, "답", labels, 4, twin_of)
+    grade = Grade(card_id="card", score=score, grade=2,
+                  keypoints=[KeyPointResult(keyword=k, verdict=v) for k, v in verdicts.items()])
+    return Outcome(example, grade)
+
+
+def test_twin_figures_count_the_turned_and_the_untouched_key_points_per_kind():
+    original = outcome("a", "complete", {"x": "covered", "y": "covered"}, {"x": "covered", "y": "covered"}, 100)
+    fooled = outcome("b", "reversed", {"x": "contradicted", "y": "covered"}, {"x": "covered", "y": "covered"}, 100, "a")
+    caught = outcome("c", "negation", {"x": "covered", "y": "contradicted"}, {"x": "covered", "y": "missing"}, 50, "a")
+    orphan = outcome("d", "negation", {"x": "contradicted"}, {"x": "covered"}, 100, "zz")
+    twins = twin_figures([original, fooled, caught, orphan])
+    assert twins["reversed"].as_dict() == {"turned_credited": 1.0, "turned": 1, "untouched_credited": 1.0,
+                                           "untouched": 1, "pairs": 1, "original_outscores_twin": 0}
+    assert twins["negation"].as_dict() == {"turned_credited": 0.0, "turned": 1, "untouched_credited": 1.0,
+                                           "untouched": 1, "pairs": 1, "original_outscores_twin": 1}
 
 
 def test_spearman_handles_ties_and_order():

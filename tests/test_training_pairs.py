@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 
 from interviewer.bank import load_bank
+from interviewer.crossencoder import keypoint_text
 from interviewer.settings import PACKAGE_ROOT
-from interviewer.training.pairs import bank_pairs, keypoint_text
+from interviewer.training.pairs import bank_pairs
 from interviewer.training.perturb import card_names, flip, negate, swap
 
 KNOWLEDGE = PACKAGE_ROOT / "knowledge"

