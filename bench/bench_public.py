@@ -252,7 +252,10 @@ def markdown(figures: dict, measured_on: str) -> str:
         lines.append(f"| {EARLIER[0]} | {EARLIER[1]} | {EARLIER[2]} | {EARLIER[3]} | `mohler/README.md` |")
         lines += [f"| {name} | {r} | – | {rmse} | {source} |" for name, r, rmse, source in PUBLISHED]
         lines += ["", "Published systems mostly fit a model per fold on these answers; ours is one linear map of a "
-                  "score computed without any of them (sources as cited in `shared/benchmarks/mohler/README.md`)."]
+                  "score computed without any of them (sources as cited in `shared/benchmarks/mohler/README.md`). "
+                  f"Answers the humans gave ≥ {HIGH_HUMAN:g} that score 0: {m['high_human_score_0']:,} of "
+                  f"{m['high_human']:,}; verdicts over all key points: "
+                  + ", ".join(f"{verdict} {n:,}" for verdict, n in m["verdicts"].items()) + "."]
     if (b := figures.get("boostdevs")) is not None:
         lines += ["", "boost-devs answers to the bundled questions (`interviewer eval`'s figures):", "",
                   "| answers | kind | precision | recall | F1 | keyword κ | Spearman | QWK |",
