@@ -4,7 +4,8 @@ machine, the date, the load average and each figure beside its goal.
     python bench/run_all.py [--cards 1000 10000] [--users 10 50] [--out BENCHMARKS.md]
     python bench/run_all.py --only replicas   # measure only the replicas and update their part of the file
 
-Takes ~20 minutes on 2 cores, most of it the 10k-card ingest. Figures measured while other jobs
+Takes ~25 minutes on 2 cores, most of it the 10k-card ingest; the public sets in ../shared/benchmarks
+(bench_public.py), when they are there, add a few. Figures measured while other jobs
 share the machine are pessimistic: the load average is recorded beside them.
 """
 
@@ -26,6 +27,7 @@ import bench_cold_start
 import bench_grading
 import bench_ingest
 import bench_load
+import bench_public
 import bench_replicas
 import bench_sandbox
 import bench_store
@@ -176,6 +178,7 @@ def run_benchmarks(report: Report, root: Path, sizes: list[int], users: list[int
     report.row(f"of which the grader's background query (nearest key points of other cards) at {biggest:,} cards, p50",
                f"{other['unfiltered_p50_ms']:.1f} ms as the grader asks it (unfiltered, own card dropped); "
                f"{other['filtered_p50_ms']:.0f} ms with a `$ne` filter, same hits for {other['same']}/{other['samples']} cards")
+    public_section(report, root)
 
     app_section(report, root, users, banks[biggest])
     cold = bench_cold_start.main(users=COLD_USERS, runs=2)
@@ -193,6 +196,24 @@ def run_benchmarks(report: Report, root: Path, sizes: list[int], users: list[int
                "p50 ≤ 400 ms", trivial["p50_ms"] <= 400)
     ingest_section(report, ingests)
     replicas_section(report, root)  # last: `--only replicas` replaces the end of the file
+
+
+def public_section(report: Report, root: Path) -> None:
+    """Accuracy on the public sets in ../shared/benchmarks; a set that is not there is left out."""
+    figures = bench_public.measure(root)
+    if (m := figures.get("mohler")) is not None:
+        score = m["score"]
+        report.row(f"grader vs humans, Mohler et al. 2011 ({m['answers']:,} answers, its bank alone), score "
+                   "Pearson / Spearman / RMSE 12-fold", f"{score['pearson']:.3f} / {score['spearman']:.3f} / {score['rmse']:.3f} "
+                   f"(bag-of-words floor {m['bag_of_words']['pearson']:.3f}; {m['not_graded']} not graded; "
+                   f"{m['per_answer_ms']:.0f} ms an answer)")
+    if (b := figures.get("boostdevs")) is not None:
+        a = b["all"]
+        report.row(f"grader vs humans, boost-devs answers ({a['answers']}), precision / recall / keyword κ / "
+                   "Spearman / QWK", f"{a['precision']:.2f} / {a['recall']:.2f} / {a['keyword_kappa']:.2f} / "
+                   f"{a['spearman']:.2f} / {a['qwk']:.2f}")
+    if figures:
+        report.section(bench_public.markdown(figures, "in this run"))
 
 
 def replicas_section(report: Report, root: Path, measured_on: str | None = None) -> None:

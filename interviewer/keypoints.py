@@ -44,19 +44,23 @@ def plain(text: str) -> str:
 
 
 def reference_units(card: Card) -> list[str]:
-    """Sentences of the reference answer and notes, and the clauses of each, markup removed."""
+    """Sentences of the reference answer and notes, and the clauses of each, markup removed. A
+    reference that is one short term ("push") is its own unit: it is the whole answer, not a fragment."""
     units: list[str] = []
+    short: list[str] = []
     for block in [card.answer, *card.notes]:
         for line in block.split("\n"):
             for sentence in SENTENCE.split(plain(line)):
                 sentence = sentence.strip(" :-–")
                 if len(squash(sentence)) < MIN_UNIT_CHARS:
+                    short += [sentence] if squash(sentence) else []
                     continue
                 units.append(sentence)
                 clauses = [c.strip() for c in CLAUSE.split(sentence) if len(squash(c)) >= MIN_UNIT_CHARS]
                 if len(clauses) > 1:
                     units += clauses
-    return list(dict.fromkeys(units))
+    # Short pieces beside longer ones are fragments ("예:", "O(n)"); alone they are the answer.
+    return list(dict.fromkeys(units or short))
 
 
 def _final(syllable: str) -> int:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from interviewer.doctor import check_keypoints
 from interviewer.keypoints import automatic_keypoint, content_words, keyword_concepts, reference_units
 from interviewer.models import Card
+from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 from interviewer.text import Glossary
 
@@ -66,3 +70,38 @@ def test_reference_units_split_sentences_and_clauses_without_markup():
     units = reference_units(c)
     assert "A는 X를 하고, B는 Y를 합니다" in units and "B는 Y를 합니다" in units
     assert all("**" not in u and "$" not in u and "http" not in u for u in units)
+
+
+def test_a_one_word_reference_is_its_own_unit_and_short_fragments_beside_sentences_are_not():
+    assert reference_units(card("Which operation adds to a stack?", ["push"], "push")) == ["push"]
+    assert reference_units(card("q?", ["x"], "예:\n정렬은 비교 기반이면 O(n log n)입니다.")) == [
+        "정렬은 비교 기반이면 O(n log n)입니다"]
+    assert reference_units(card("q?", ["x"], " ")) == []
+
+
+ONE_WORD_BANK = """## What is the stack operation corresponding to the enqueue operation in queues?
+Keyword: push
+Answer: push
+
+## What is a queue?
+Keyword: first in first out
+Answer: A queue is a first in first out structure: items are added at the back and removed from the front.
+
+## What is a leaf?
+Keyword: node with no children
+Answer:
+"""
+
+
+def test_a_card_whose_reference_is_one_word_is_graded_on_it(tmp_path: Path):
+    bank = tmp_path / "stack.md"
+    bank.write_text(ONE_WORD_BANK, encoding="utf-8")
+    rt = Runtime(Settings.from_env().with_(extra_banks=(bank,), include_bundled=False))
+    push, _, leaf = rt.bank.cards
+    assert [kp.keyword for kp in push.keypoints] == ["push"] and push.keypoints[0].anchored
+    assert not leaf.gradable  # a truly empty reference still has nothing to grade against, and doctor says so
+    assert check_keypoints(rt).details["not_gradable"] == [{"card_id": leaf.id, "reason": "empty reference answer"}]
+    rt.build_index()
+    covered = rt.grader.grade(push, "push adds an item on top")
+    assert [kp.verdict for kp in covered.keypoints] == ["covered"] and covered.score == 100
+    assert rt.grader.grade(push, "pop removes the top item").keypoints[0].verdict != "covered"
