@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,17 @@ def keypoint_text(card: Card, kp: KeyPoint) -> str:
     what the keyword means."""
     meaning = kp.explanation or next(iter(kp.claims), "")
     text = f"{card.title} / {kp.keyword}"
-    if meaning and meaning.strip() != kp.keyword.strip():
+    if meaning and not names_itself(meaning, kp.keyword):
         text += f": {meaning}"
     return text[:MAX_LEFT_CHARS]
+
+
+def names_itself(meaning: str, keyword: str) -> bool:
+    """Does the reference say no more than the keyword ("by reference." for "by reference")? Then the
+    bare term is the answer, not a name without its idea."""
+    def bare(text: str) -> str:
+        return re.sub(r"[\W_]+", "", text.lower())
+    return bare(meaning) in bare(keyword)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -113,6 +122,13 @@ class GradingModel:
         """The encoder's probability of each label, per (key point, answer)."""
         return [dict(zip(self.encoder.labels, map(float, row), strict=True))
                 for row in self.encoder.probabilities(pairs)]
+
+    def read_windows(self, keypoints: list[str], windows: list[str]) -> list[dict[str, float]]:
+        """Per key point, what the encoder read in the window most about it (the least likely `missing`):
+        one window is an answer of the length the model was trained on."""
+        read = self.read([(keypoint, window) for keypoint in keypoints for window in windows])
+        return [min(read[i * len(windows):(i + 1) * len(windows)], key=lambda p: p["missing"])
+                for i in range(len(keypoints))]
 
     def verdicts(self, signals: list[Signals]) -> list[dict[str, float]]:
         """The verdict layer's probability of each label, per key point."""

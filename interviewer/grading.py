@@ -1,16 +1,19 @@
 """The keyword grader: for every key point of a card, is it covered by the answer, and where?
 
-Deterministic and offline. Each answer is cut into clauses (Kiwi); each clause is matched against
-every key point two ways:
+Deterministic and offline. The verdict on each key point is learned (`crossencoder`, `verdict_layer`):
+a cross-encoder reads the key point and the whole answer together, and a verdict layer weighs what it
+read against what the clause analysis below found; the evidence stays a clause of the answer.
+
+The clause analysis: each answer is cut into clauses (Kiwi); each clause is matched against every key
+point two ways:
 - lexically: the key point's curated concept groups (`terms`, widened by glossary aliases) must all
   appear in the clause — e.g. {learning rate | 학습률 | lr} and {크 | too large | 발산};
 - semantically: the clause embedding (e5 `query:`) against the key point's claims (e5 `passage:`),
   judged by its *margin* over the nearest claim of any other card, because raw e5 cosines are
   compressed (covered and missing key points both sit near 0.88).
 A clause that matches but is negated ("드롭아웃은 효과가 없다"), or sits closer to a curated wrong
-claim than to the right ones, makes the key point `contradicted`. A bare list of terms covers only
-key points that are names (`named: true`) and caps the grade at 1. Sentences addressed to the grader
-are set aside: never evidence, never obeyed.
+claim than to the right ones, reads as contradicting the key point. A bare list of terms caps the
+grade at 1. Sentences addressed to the grader are set aside: never evidence, never obeyed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ from interviewer.verdicts import VERDICT_CREDIT, Verdict
 MAX_ANSWER_BYTES = 100_000
 MAX_EMBEDDED_CLAUSES = 32  # sentences that share words with a key point, analysed and embedded
 MAX_EMBED_CHARS = 300
+# The model was trained on pairs of at most 160 tokens (training.train.MAX_PAIR_TOKENS); 200 characters
+# of an answer are ~100 tokens of Korean (~50 of English), which leaves room for the key point's side.
+WINDOW_CHARS = 200
+MAX_WINDOWS = 12  # a 100 KB answer is not read to its end by the model; the clause analysis reads all of it
 CONTEXT_CLAUSES = 3        # leading sentences used when none shares a word (for the grade's focus)
 CLAIM_ROLES = ("keyword", "explanation", "claim")
 MAX_SUPPORT_WORDS = 12  # words of a learned key point's reference pieces weighed beside its keyword
@@ -326,8 +333,8 @@ class Grader:
         embeddings = embed_segments(segments)
         background = self._background_similarity(card, embeddings)
         judged = [self._judge(model, segments, embeddings, background, card) for model in models]
-        read_text = " ".join(text for _, text in pieces)
-        model_read = self.model.read([(keypoint_text(card, kp), read_text) for kp in card.keypoints])
+        model_read = self.model.read_windows([keypoint_text(card, kp) for kp in card.keypoints],
+                                             windows([text for _, text in pieces]))
         signals = [Signals(analysis, probabilities, kp.learned)
                    for (analysis, _), probabilities, kp in zip(judged, model_read, card.keypoints, strict=True)]
         return Reading(answer, segments, embeddings, background, signals, [nearest for _, nearest in judged],
@@ -693,6 +700,20 @@ def mentioned_in_list(segment: Segment, groups: list[TermGroup]) -> bool:
         if len(item.split()) <= 3 and any(g.hit(squashed, normalized) for g in groups):
             return True
     return False
+
+
+def windows(sentences: list[str], size: int = WINDOW_CHARS) -> list[str]:
+    """The answer in consecutive runs of whole sentences of at most `size` characters (a longer sentence
+    is its own window, cut at `size`): the lengths the model was trained on."""
+    runs: list[str] = []
+    for sentence in (s.strip() for s in sentences):
+        if not sentence:
+            continue
+        if runs and len(runs[-1]) + 1 + len(sentence) <= size:
+            runs[-1] += " " + sentence
+        else:
+            runs.append(sentence[:size])
+    return runs[:MAX_WINDOWS] or [""]
 
 
 def notices_on(answer: str) -> list[str]:

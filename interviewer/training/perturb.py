@@ -1,10 +1,15 @@
-"""Programmatic hard negatives: a reference clause turned so that it says the opposite.
+"""Programmatic hard negatives: a reference clause turned so that it says the opposite; and their
+counterweight, the clause restated without a change of meaning.
 
 A grader that matches words credits "Dropout은 과적합을 줄인다" and "Dropout은 과적합을 늘린다" alike; a
 model learns the difference only from pairs that differ in that one word. These rules turn a reference
 clause around (a predicate negated, a direction flipped, two entities swapped); the result is a
 `contradicted` training pair for the key point the clause anchors. Each rule returns None when it does
 not apply, so a clause it cannot turn yields no pair rather than a wrong one.
+
+Turned clauses alone teach a shortcut: "nearly the reference, not quite" reads as contradicted, and
+real answers are nearly the reference too. `restate` makes the same kind of small difference without
+the turn (a spoken opening, another politeness level, an aside dropped, lower case): those stay `covered`.
 """
 
 from __future__ import annotations
@@ -101,3 +106,30 @@ def card_names(title: str) -> list[str]:
     """The names a question sets side by side ("BN과 LN의 차이는?"), in order: what a swap exchanges."""
     return list(dict.fromkeys(m.group(0) for m in LATIN_NAME.finditer(title)
                               if len(m.group(0)) >= 2 and m.group(0).lower() not in QUESTION_WORDS))
+
+
+KOREAN_OPENINGS = ("음, ", "제가 알기로는 ", "간단히 말하면 ", "그러니까 ", "제 생각에는 ")
+ENGLISH_OPENINGS = ("Well, ", "I think ", "Basically, ", "In short, ", "As far as I know, ")
+# Plain and polite endings of the same statement ("한다" = "합니다" = "해요"): each turns into the next.
+REGISTERS = [("합니다", "해요"), ("한다", "합니다"), ("됩니다", "돼요"), ("된다", "됩니다"), ("있다", "있습니다"),
+             ("없다", "없습니다"), ("이다", "입니다"), ("준다", "줍니다"), ("는다", "습니다")]
+ASIDE = re.compile(r"\s*\([^()]*\)")
+HANGUL = re.compile(r"[가-힣]")
+
+
+def restate(clause: str, choice: int) -> str | None:
+    """The clause said a little differently, its meaning untouched; `choice` picks the opening. None when
+    nothing but the opening would change and the clause is too short to carry one."""
+    korean = bool(HANGUL.search(clause))
+    body = ASIDE.sub("", clause).strip()
+    if korean:
+        tail = KOREAN_TAIL.sub("", body)
+        for plain, polite in REGISTERS:
+            if tail.endswith(plain):
+                body = tail[: -len(plain)] + polite + body[len(tail):]
+                break
+    else:
+        body = body[:1].lower() + body[1:]
+    openings = KOREAN_OPENINGS if korean else ENGLISH_OPENINGS
+    restated = openings[choice % len(openings)] + body
+    return restated if len(body.split()) >= 3 and restated != clause else None
