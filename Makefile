@@ -42,7 +42,7 @@ lint: $(TEST_STAMP)
 TORCH := torch==2.13.0
 MODEL_OUT ?= interviewer/grading_model
 train: $(RUN_STAMP)
-	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --quiet
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet '$(TORCH)'
 	$(BIN)/python -m interviewer.training.train --out $(MODEL_OUT)
 

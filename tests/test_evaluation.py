@@ -123,38 +123,39 @@ def bundled_eval(cli, indexed_home, name: str) -> dict:
 
 
 def test_the_dev_set_meets_the_grader_targets(cli, indexed_home):
-    """The dev set's figures, held just under today's (README): a change to the grader or the curation
-    that loses accuracy fails here (the holdouts are measured in the README, never tuned on)."""
+    """The dev set's figures with the shipped grading model, held just under today's (README): a model,
+    a verdict layer or a curation that loses accuracy fails here (the holdouts are measured in the
+    README, never tuned on)."""
     report = bundled_eval(cli, indexed_home, "grading_dev.jsonl")
     assert report["answers"] >= 100
-    assert report["covered"]["precision"] >= 0.93 and report["covered"]["f1"] >= 0.90
-    assert report["keyword_kappa"] >= 0.74 and report["contradicted_recall"] >= 0.50
-    assert report["spearman_score_vs_grade"] >= 0.75 and report["qwk_grade"] >= 0.80
-    assert report["grade_off_by_two"] <= 0.10
+    assert report["covered"]["precision"] >= 0.92 and report["covered"]["f1"] >= 0.91
+    assert report["keyword_kappa"] >= 0.77 and report["contradicted_recall"] >= 0.50
+    assert report["spearman_score_vs_grade"] >= 0.78 and report["qwk_grade"] >= 0.80
+    assert report["grade_off_by_two"] <= 0.09
 
 
 def test_the_second_dev_set_holds_its_figures(cli, indexed_home):
-    """Issue 14's error kinds (names and trivia, negation scope, swaps, short answers), tuned on: floors
-    just under today's figures, not the issue's targets, which it misses."""
+    """Issue 14's error kinds (names and trivia, negation scope, swaps, short answers); since issue 21
+    also where the verdict layer is fitted: floors just under today's figures."""
     report = bundled_eval(cli, indexed_home, "grading_dev2.jsonl")
     assert report["answers"] >= 150
-    assert report["covered"]["precision"] >= 0.92 and report["covered"]["f1"] >= 0.90
-    assert report["keyword_kappa"] >= 0.70 and report["qwk_grade"] >= 0.74
+    assert report["covered"]["precision"] >= 0.93 and report["covered"]["f1"] >= 0.92
+    assert report["keyword_kappa"] >= 0.71 and report["qwk_grade"] >= 0.80
     assert report["grade_off_by_two"] <= 0.10
 
 
 def test_an_uncurated_team_bank_grades_meaningfully(cli, tmp_path):
-    """The dev team bank (tests/data/team_dev_bank.md, no curation file) on its labelled set. The
-    issue's targets (precision 0.85, F1 0.80, Spearman 0.65, QWK 0.60) are not met yet; these floors
-    sit just under what the grader measures today (README, "Your own bank"), so a change that loses
-    accuracy on a bank nobody curated fails here."""
+    """The dev team bank (tests/data/team_dev_bank.md, no curation file) on its labelled set. Issue 21's
+    targets for such a bank (precision 0.85, κ 0.70, QWK 0.70) are not met yet; these floors sit just
+    under what the grader measures today (README), so a change that loses accuracy on a bank nobody
+    curated fails here."""
     data = Path(__file__).resolve().parent / "data"
     result = cli("--bank", str(data / "team_dev_bank.md"), "--no-bundled", "eval", str(data / "team_dev.jsonl"),
                  "--json", env={"INTERVIEWER_HOME": str(tmp_path / "home")}, timeout=600)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["answers"] >= 100
-    assert report["covered"]["precision"] >= 0.74
-    assert report["covered"]["f1"] >= 0.67
-    assert report["spearman_score_vs_grade"] >= 0.38
-    assert report["qwk_grade"] >= 0.38
+    assert report["covered"]["precision"] >= 0.79 and report["keyword_kappa"] >= 0.52
+    assert report["covered"]["f1"] >= 0.81
+    assert report["spearman_score_vs_grade"] >= 0.66
+    assert report["qwk_grade"] >= 0.64
