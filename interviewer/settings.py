@@ -27,6 +27,7 @@ SOURCES = {
     "llm_tools": "INTERVIEWER_LLM_TOOLS", "llm_timeout": "INTERVIEWER_LLM_TIMEOUT",
     "desired_retention": "INTERVIEWER_DESIRED_RETENTION", "database_url": "INTERVIEWER_DATABASE_URL",
     "learn_ahead": "INTERVIEWER_LEARN_AHEAD", "zone": "INTERVIEWER_TZ", "grading_model": "INTERVIEWER_GRADING_MODEL",
+    "cache": "INTERVIEWER_CACHE",
 }
 DEFAULT_LEARN_AHEAD = 20.0  # minutes, Anki's default
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
@@ -87,6 +88,7 @@ class Settings:
             learn_ahead=_minutes(get("learn_ahead")),
             zone=_zone(get("zone")),
             grading_model=Path(get("grading_model") or MODEL_DIR),
+            cache=Path(get("cache") or user_cache_dir("interviewer")),
         )
         return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))
 

@@ -53,7 +53,7 @@ def test_a_bare_keyword_list_is_not_sent_to_the_judge(judged, indexed_runtime):
     card = indexed_runtime.bank.get("dropout")
     answer = "co-adaptation 방지, 앙상블"
     plain = indexed_runtime.grader.grade(card, answer)
-    assert [kp.verdict for kp in plain.keypoints] == ["partial", "partial"] and plain.score == 40
+    assert "covered" not in [kp.verdict for kp in plain.keypoints] and plain.score <= 40 and plain.grade <= 1
     grader, voice = judged('{"verdict": "covered", "evidence": "co-adaptation 방지"}')
     assert grader.grade(card, answer) == plain  # the grader's cap on lists stands
     assert voice.stats.calls == 0

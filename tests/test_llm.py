@@ -167,7 +167,7 @@ def test_doctor_checks_every_part_and_fails_on_a_dead_llm_server(cli):
     # Port 9 on loopback refuses at once: a real round trip that fails, not a configuration error.
     result = cli("doctor", "--json", "--base-url", "http://127.0.0.1:9/v1", timeout=120)
     checks = {check["name"]: check for check in json.loads(result.stdout)}
-    assert list(checks) == ["bank", "keypoints", "index", "embeddings", "llm", "sandbox"]
+    assert list(checks) == ["bank", "keypoints", "index", "embeddings", "model", "llm", "sandbox"]
     assert result.returncode == 1 and not checks["llm"]["ok"] and checks["llm"]["backend"] == "local"
     assert "연결 실패" in checks["llm"]["summary"]
     assert checks["bank"]["ok"] and checks["embeddings"]["ok"] and checks["embeddings"]["dimensions"] > 0
