@@ -312,24 +312,26 @@ class Grader:
 
     def grade(self, card: Card, answer: str) -> Grade:
         reading = self.read(card, answer)
-        if reading is None:
-            return self._empty_grade(card, notices_on(answer))
+        if not reading.segments:
+            return self._empty_grade(card, reading.notices)
         verdicts = self.model.verdicts(reading.signals)
         results = [final_verdict(signals, probabilities, nearest)
                    for signals, probabilities, nearest in zip(reading.signals, verdicts, reading.nearest, strict=True)]
         return self._compose(card, results, reading)
 
-    def read(self, card: Card, answer: str) -> Reading | None:
-        """Everything known of each key point before its verdict; None when nothing of the answer is
-        left to read."""
+    def read(self, card: Card, answer: str) -> Reading:
+        """Everything known of each key point before its verdict; no segments (and no signals) when
+        nothing of the answer is left to read."""
         if not card.gradable:
             raise UserError(f"card {card.id!r} has no key points to grade against")
-        original, (answer, _) = answer, truncate_answer(answer)
+        answer, truncated = truncate_answer(answer)
         models = self._keypoint_models(card)
-        pieces = [piece for piece in sentence_pieces(answer) if not addresses_the_grader(piece[1])]
+        all_pieces = sentence_pieces(answer)
+        pieces = [piece for piece in all_pieces if not addresses_the_grader(piece[1])]
+        notices = notices_on(truncated, set_aside=len(pieces) < len(all_pieces))
         segments = analyze_pieces(answer, select_pieces(pieces, models))
         if not segments:
-            return None
+            return Reading(answer, [], _stack([]), np.zeros(0, dtype=np.float32), [], [], notices)
         embeddings = embed_segments(segments)
         background = self._background_similarity(card, embeddings)
         judged = [self._judge(model, segments, embeddings, background, card) for model in models]
@@ -338,7 +340,7 @@ class Grader:
         signals = [Signals(analysis, probabilities, kp.learned)
                    for (analysis, _), probabilities, kp in zip(judged, model_read, card.keypoints, strict=True)]
         return Reading(answer, segments, embeddings, background, signals, [nearest for _, nearest in judged],
-                       notices_on(original))
+                       notices)
 
     # --- key point models ---------------------------------------------------------------
 
@@ -716,13 +718,12 @@ def windows(sentences: list[str], size: int = WINDOW_CHARS) -> list[str]:
     return runs[:MAX_WINDOWS] or [""]
 
 
-def notices_on(answer: str) -> list[str]:
+def notices_on(truncated: bool, set_aside: bool) -> list[str]:
     """What the candidate is told about how the answer was read: cut short, or sentences set aside."""
-    kept, truncated = truncate_answer(answer)
     notices = []
     if truncated:
         notices.append(f"답변이 {MAX_ANSWER_BYTES // 1000} KB를 넘어 앞부분만 채점했습니다.")
-    if any(addresses_the_grader(text) for _, text in sentence_pieces(kept)):
+    if set_aside:
         notices.append("채점에 대한 지시로 보이는 문장은 답변 내용으로 보지 않았습니다.")
     return notices
 

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from interviewer.models import KeyPointResult
-from interviewer.verdicts import Verdict
+from interviewer.verdicts import VERDICTS, Verdict
 
 LABELS: tuple[Verdict, ...] = ("covered", "missing", "contradicted")  # the layer's classes, in this order
-SIGNAL_VERDICTS = ("covered", "partial", "missing", "contradicted")
 SIGNAL_METHODS = ("lexical", "lexical+semantic", "semantic", "negation", "binding", "contradiction-claim")
 FLOOR = 1e-4  # probabilities are read as logs; the floor keeps a confident zero finite
 
@@ -35,7 +34,7 @@ class Signals:
 
 def features(signals: Signals) -> np.ndarray:
     """One row of the layer's input; the last column is the constant."""
-    found = [signals.analysis.verdict == v for v in SIGNAL_VERDICTS]
+    found = [signals.analysis.verdict == v for v in VERDICTS]
     found += [signals.analysis.method == m for m in SIGNAL_METHODS]
     learned = float(signals.learned)
     read = [float(np.log(max(signals.model[label], FLOOR))) for label in LABELS]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from interviewer.crossencoder import FILES, GradingModel, load_encoder, sha256
+from interviewer.crossencoder import FILES, GradingModel, load_encoder, sha256, softmax
 from interviewer.evaluation import LABELS as HUMAN_LABELS
 from interviewer.evaluation import as_label, cohen_kappa, read_examples
 from interviewer.grading import Grader, final_verdict
@@ -53,7 +53,7 @@ def read_set(model: GradingModel, labelled: Path, bank: Path | None, home: Path)
     for example in read_examples(labelled):
         card = runtime.bank.get(example.card_id)
         reading = grader.read(card, example.answer)
-        if reading is None:
+        if not reading.signals:  # nothing left to read: no verdict of the layer's to fit
             continue
         by_keyword = {s.analysis.keyword: s for s in reading.signals}
         for keyword, human in example.labels.items():
@@ -65,10 +65,7 @@ def fit(rows: np.ndarray, labels: np.ndarray) -> np.ndarray:
     target = np.eye(len(LABELS))[labels]
     weight = np.zeros((rows.shape[1], len(LABELS)))
     for _ in range(STEPS):
-        logits = rows @ weight
-        odds = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = odds / odds.sum(axis=1, keepdims=True)
-        weight -= RATE * (rows.T @ (probabilities - target) + L2 * weight) / len(rows)
+        weight -= RATE * (rows.T @ (softmax(rows @ weight) - target) + L2 * weight) / len(rows)
     return weight
 
 
