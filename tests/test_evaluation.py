@@ -128,10 +128,10 @@ def test_the_dev_set_meets_the_grader_targets(cli, indexed_home):
     README, never tuned on)."""
     report = bundled_eval(cli, indexed_home, "grading_dev.jsonl")
     assert report["answers"] >= 100
-    assert report["covered"]["precision"] >= 0.92 and report["covered"]["f1"] >= 0.91
-    assert report["keyword_kappa"] >= 0.77 and report["contradicted_recall"] >= 0.50
-    assert report["spearman_score_vs_grade"] >= 0.78 and report["qwk_grade"] >= 0.80
-    assert report["grade_off_by_two"] <= 0.09
+    assert report["covered"]["precision"] >= 0.92 and report["covered"]["f1"] >= 0.92
+    assert report["keyword_kappa"] >= 0.76 and report["contradicted_recall"] >= 0.52
+    assert report["spearman_score_vs_grade"] >= 0.80 and report["qwk_grade"] >= 0.82
+    assert report["grade_off_by_two"] <= 0.075
 
 
 def test_the_second_dev_set_holds_its_figures(cli, indexed_home):
@@ -139,8 +139,8 @@ def test_the_second_dev_set_holds_its_figures(cli, indexed_home):
     also where the verdict layer is fitted: floors just under today's figures."""
     report = bundled_eval(cli, indexed_home, "grading_dev2.jsonl")
     assert report["answers"] >= 150
-    assert report["covered"]["precision"] >= 0.93 and report["covered"]["f1"] >= 0.92
-    assert report["keyword_kappa"] >= 0.71 and report["qwk_grade"] >= 0.80
+    assert report["covered"]["precision"] >= 0.92 and report["covered"]["f1"] >= 0.92
+    assert report["keyword_kappa"] >= 0.71 and report["qwk_grade"] >= 0.77
     assert report["grade_off_by_two"] <= 0.10
 
 
@@ -155,7 +155,7 @@ def test_an_uncurated_team_bank_grades_meaningfully(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["answers"] >= 100
-    assert report["covered"]["precision"] >= 0.79 and report["keyword_kappa"] >= 0.52
-    assert report["covered"]["f1"] >= 0.81
-    assert report["spearman_score_vs_grade"] >= 0.66
-    assert report["qwk_grade"] >= 0.64
+    assert report["covered"]["precision"] >= 0.82 and report["keyword_kappa"] >= 0.57
+    assert report["covered"]["f1"] >= 0.83
+    assert report["spearman_score_vs_grade"] >= 0.70
+    assert report["qwk_grade"] >= 0.69

@@ -46,7 +46,9 @@ CARD = Card(id="dropout", title="Dropout의 효과는?", keywords=["co-adaptatio
 GRADE = Grade(card_id="dropout", score=50, grade=2, keypoints=[
     KeyPointResult(keyword="co-adaptation 방지", verdict="missing"),
     KeyPointResult(keyword="다양한 모델 학습", verdict="covered", evidence="매번 다른 네트워크")])
-ANSWER = "드롭아웃을 쓰면 뉴런들이 서로 의존하는 정도가 달라지고, 매번 다른 네트워크가 학습됩니다."
+# One key point said plainly, the other only hinted at (the judge tests need the grader to cover the
+# first and miss the second).
+ANSWER = "드롭아웃을 쓰면 뉴런들이 서로 의존하는 정도가 달라지고, 매번 다른 네트워크가 학습되어 여러 모델을 학습시키는 효과가 납니다."
 KOREAN = "좋습니다. 그렇다면 학습 중에 일부 뉴런을 끄면 나머지 뉴런들은 어떻게 달라질까요?"
 TEMPLATE = TemplateVoice()
 REPORT = build_report(SessionRecord(id="s", client="chat", feedback_mode="immediate", n_questions=1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from os.path import commonprefix
 
 import pytest
 
@@ -77,3 +78,16 @@ def test_a_bank_yields_covered_missing_and_contradicted_pairs_for_each_key_point
     turned = [p for p in pairs if p.origin in ("negated", "flipped", "swapped")]
     assert turned and {p.label for p in turned} == {"contradicted"}
     assert not {p.right for p in turned} & {p.right for p in pairs if p.label == "covered"}
+
+
+def test_a_turned_clause_also_comes_beside_a_sibling_clause_as_the_correct_one_does():
+    bank = KNOWLEDGE.parent / "tests" / "data" / "team_dev_bank.md"
+    pairs = bank_pairs(KNOWLEDGE, bank, None, seed=0)
+    correct = {(p.card_id, p.keyword, p.right) for p in pairs if p.origin == "reference-in-context"}
+    turned = [p for p in pairs if p.origin.endswith("-in-context") and p.origin != "reference-in-context"]
+    assert correct and turned and {p.label for p in turned} == {"contradicted"}
+    for p in turned:
+        # the same sibling clause on the same side: the pair differs in the turn alone
+        rights = [right for card_id, keyword, right in correct if (card_id, keyword) == (p.card_id, p.keyword)]
+        assert any(len(commonprefix([right, p.right])) + len(commonprefix([right[::-1], p.right[::-1]])) >= 20
+                   for right in rights)

@@ -16,7 +16,7 @@ import functools
 import json
 import random
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -62,16 +62,23 @@ def reference_pairs(bank_name: str, bank: Bank, seed: int) -> Iterator[Pair]:
         others = [c for other in cards if other.id != card.id for c in clauses_of[other.id]]
         for kp in card.keypoints:
             own = anchors(kp)
+            siblings = [c for sibling in card.keypoints if sibling is not kp for c in anchors(sibling) if c not in own]
             pair = functools.partial(Pair, bank_name, card.id, kp.keyword, keypoint_text(card, kp))
             for clause in own:
                 yield pair(clause, "covered", "reference")
                 restated = restate(clause, rng.randrange(5))
                 if restated:
                     yield pair(restated, "covered", "restated")
-                for origin, turned in (("negated", negate(clause)), ("flipped", flip(clause)),
-                                       ("swapped", swap(clause, names))):
-                    if turned and turned != clause:
-                        yield pair(turned, "contradicted", origin)
+                context = in_context(siblings, rng)
+                turns = [(origin, turned) for origin, turned in (("negated", negate(clause)), ("flipped", flip(clause)),
+                                                                 ("swapped", swap(clause, names)))
+                         if turned and turned != clause]
+                for origin, turned in turns:
+                    yield pair(turned, "contradicted", origin)
+                if context and turns:
+                    yield pair(context(clause), "covered", "reference-in-context")
+                    for origin, turned in turns:
+                        yield pair(context(turned), "contradicted", f"{origin}-in-context")
             for sibling in card.keypoints:
                 if sibling is not kp:
                     for clause in anchors(sibling):
@@ -83,6 +90,19 @@ def reference_pairs(bank_name: str, bank: Bank, seed: int) -> Iterator[Pair]:
                 yield pair(kp.keyword, "covered", "name-is-answer")
             elif not kp.named:
                 yield pair(kp.keyword, "missing", "name-only")
+
+
+def in_context(siblings: list[str], rng: random.Random) -> Callable[[str], str] | None:
+    """A sibling key point's reference clause beside the clause, on a side drawn once: a clause and its
+    turned twin then differ in the turn alone, as a correct answer and a reversed one do."""
+    if not siblings:
+        return None
+    other, first = rng.choice(siblings), rng.random() < 0.5
+    return lambda clause: f"{sentence(clause)} {other}" if first else f"{sentence(other)} {clause}"
+
+
+def sentence(clause: str) -> str:
+    return clause if clause.rstrip()[-1:] in ".!?。" else f"{clause.rstrip()}."
 
 
 def labelled_pairs(bank_name: str, bank: Bank, rows: Iterable[dict]) -> Iterator[Pair]:
