@@ -1,8 +1,9 @@
 """The keyword grader: for every key point of a card, is it covered by the answer, and where?
 
 Deterministic and offline. The verdict on each key point is learned (`crossencoder`, `verdict_layer`):
-a cross-encoder reads the key point and the whole answer together, and a verdict layer weighs what it
-read against what the clause analysis below found; the evidence stays a clause of the answer.
+a cross-encoder reads the key point together with the answer, in windows of whole sentences of the
+length it was trained on, and a verdict layer weighs what it read against what the clause analysis
+below found; the evidence stays a clause of the answer.
 
 The clause analysis: each answer is cut into clauses (Kiwi); each clause is matched against every key
 point two ways:

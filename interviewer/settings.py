@@ -40,11 +40,15 @@ def default_backend(api_key: str | None, base_url: str | None) -> str:
     return "local" if base_url else "none"
 
 
+def default_cache() -> Path:
+    return Path(user_cache_dir("interviewer"))
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
     knowledge: Path
-    cache: Path = field(default_factory=lambda: Path(user_cache_dir("interviewer")))  # derived files: the grading model's
+    cache: Path = field(default_factory=default_cache)  # derived files: the grading model's
     grading_model: Path = MODEL_DIR  # a folder `make train` writes; the one the package ships by default
     chroma_url: str | None = None
     chroma_token: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer` to the server
@@ -88,7 +92,7 @@ class Settings:
             learn_ahead=_minutes(get("learn_ahead")),
             zone=_zone(get("zone")),
             grading_model=Path(get("grading_model") or MODEL_DIR),
-            cache=Path(get("cache") or user_cache_dir("interviewer")),
+            cache=Path(get("cache") or default_cache()),
         )
         return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))
 

@@ -79,11 +79,8 @@ def reference_pairs(bank_name: str, bank: Bank, seed: int) -> Iterator[Pair]:
                     yield pair(context(clause), "covered", "reference-in-context")
                     for origin, turned in turns:
                         yield pair(context(turned), "contradicted", f"{origin}-in-context")
-            for sibling in card.keypoints:
-                if sibling is not kp:
-                    for clause in anchors(sibling):
-                        if clause not in own:
-                            yield pair(clause, "missing", "sibling")
+            for clause in siblings:
+                yield pair(clause, "missing", "sibling")
             for clause in rng.sample(others, min(OTHER_CARD_NEGATIVES, len(others))):
                 yield pair(clause, "missing", "other-card")
             if all(names_itself(clause, kp.keyword) for clause in own):
