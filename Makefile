@@ -40,7 +40,7 @@ lint: $(TEST_STAMP)
 # offers it (this kind of machine has it on disk; pip elsewhere falls back to PyPI's). uv venvs have no
 # pip of their own: ensurepip brings the one Python ships.
 TORCH := torch==2.13.0
-MODEL_OUT ?= interviewer/grading_model
+MODEL_OUT ?= interviewer/grading/model
 train: $(RUN_STAMP)
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet '$(TORCH)'

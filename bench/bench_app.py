@@ -38,9 +38,9 @@ def free_port() -> int:
 
 def launch(home: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "INTERVIEWER_HOME": home}
-    subprocess.run([sys.executable, "-m", "interviewer.cli", "ingest"], check=True, env=env,
+    subprocess.run([sys.executable, "-m", "interviewer.shells.cli", "ingest"], check=True, env=env,
                    capture_output=True, cwd=ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "interviewer.cli", "serve", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "interviewer.shells.cli", "serve", "--port", str(port)],
                             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:

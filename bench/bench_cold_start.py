@@ -34,7 +34,7 @@ def start_fresh(home: Path, port: int) -> tuple[subprocess.Popen, float]:
     """`interviewer serve` on an empty home; returns it and the seconds until its port accepted."""
     env = {**os.environ, "INTERVIEWER_HOME": str(home)}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "interviewer.cli", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "interviewer.shells.cli", "serve", "--port", str(port)], env=env,
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

@@ -22,7 +22,7 @@ from pathlib import Path
 from common import percentile, runtime_for
 from synth_bank import write_bank
 
-from interviewer.bank import split_sentences
+from interviewer.bank.cards import split_sentences
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 DEV_SET = DATA / "grading_dev.jsonl"

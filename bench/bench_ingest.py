@@ -16,7 +16,7 @@ import time
 
 def timed_ingest(home: str, *args: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "interviewer.cli", "ingest", *args], check=True,
+    subprocess.run([sys.executable, "-m", "interviewer.shells.cli", "ingest", *args], check=True,
                    env={**os.environ, "INTERVIEWER_HOME": home}, capture_output=True)
     return time.perf_counter() - started
 

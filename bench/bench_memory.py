@@ -43,9 +43,9 @@ def profile(home: Path, bank: Path | None = None) -> dict:
     import gradio  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
 
-    import interviewer.app  # noqa: F401
-    from interviewer.embeddings import embed_queries
-    from interviewer.text import segment_answer
+    import interviewer.shells.app  # noqa: F401
+    from interviewer.index.embeddings import embed_queries
+    from interviewer.lang.text import segment_answer
 
     steps["app libraries (gradio, chromadb, matplotlib, ours)"] = status_mb("VmRSS")
     rt = runtime_for(home, bank)
@@ -73,13 +73,13 @@ def kiwi_multi_dict_changes_grades(home: Path) -> dict:
     """Grade every labelled answer with Kiwi as the app builds it and without the multi-word dictionary."""
     from kiwipiepy import Kiwi
 
-    import interviewer.text
+    import interviewer.lang.text
 
     answers = [json.loads(line) for path in LABELLED for line in path.read_text(encoding="utf-8").splitlines()
                if line.strip()]
     grades = {}
     for multi in (True, False):
-        interviewer.text._kiwi = Kiwi(load_multi_dict=multi)  # the module's lazily built analyser, swapped
+        interviewer.lang.text._kiwi = Kiwi(load_multi_dict=multi)  # the module's lazily built analyser, swapped
         rt = runtime_for(home)
         grades[multi] = [rt.grader.grade(rt.bank.get(a["card_id"]), a["answer"]).model_dump() for a in answers]
     changed = sum(a != b for a, b in zip(grades[True], grades[False], strict=True))
@@ -90,7 +90,7 @@ def concurrent_queries(home: Path, bank: Path, filtered: bool, threads: int = 8,
     """Resident-set growth while `threads` threads query the key-point index, as the app's workers do."""
     import numpy as np
 
-    from interviewer.store import KEYPOINTS
+    from interviewer.index.store import KEYPOINTS
 
     rt = runtime_for(home, bank)
     collection = rt.store.collection(KEYPOINTS)

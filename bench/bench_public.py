@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 from common import runtime_for
 
-from interviewer.cli import graded, ready_to_grade
-from interviewer.errors import UserError
-from interviewer.evaluation import Example, Outcome, evaluate, spearman
-from interviewer.models import Grade
+from interviewer.core.errors import UserError
+from interviewer.core.models import Grade
+from interviewer.grading.evaluation import Example, Outcome, evaluate, spearman
 from interviewer.runtime import Runtime
+from interviewer.shells.cli import graded, ready_to_grade
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT.parent / "shared" / "benchmarks"

@@ -21,8 +21,8 @@ from pathlib import Path
 from common import percentile, runtime_for
 from synth_bank import CONCEPTS, CONTEXTS, write_bank
 
-from interviewer.bank import split_sentences
-from interviewer.store import keypoint_docs, question_docs
+from interviewer.bank.cards import split_sentences
+from interviewer.index.store import keypoint_docs, question_docs
 
 SEARCH_QUALITY = Path(__file__).resolve().parent / "data" / "search_queries.jsonl"
 QUERY_TEMPLATES = ["{ko} 쓰면 뭐가 좋아요?", "when should I use {en} {context_en}?", "{context} {ko} 효과",
@@ -94,8 +94,8 @@ def other_cards_query(home: Path, bank: Path, samples: int = 60, seed: int = 13)
     (a `$ne` filter on card_id) and as an unfiltered query for more hits with the card's own dropped."""
     import numpy as np
 
-    from interviewer.embeddings import embed_queries
-    from interviewer.store import KEYPOINTS
+    from interviewer.index.embeddings import embed_queries
+    from interviewer.index.store import KEYPOINTS
 
     rt = runtime_for(home, bank)
     collection = rt.store.collection(KEYPOINTS)

@@ -363,7 +363,7 @@ def memory_section(report: Report, big_home: Path, big_bank: Path) -> None:
         f"Kiwi alone takes {alone['with multi-word dictionary']:.0f} MB with its optional multi-word dictionary and "
         f"{alone['without']:.0f} MB without (`Kiwi(load_multi_dict=False)`); without it {check['changed']} of "
         f"{check['answers']} labelled answers (dev and holdout) grade differently, which is why "
-        f"`interviewer/text.py` loads Kiwi without it (about {saving:.0f} MB less at the app's peak). "
+        f"`interviewer/lang/text.py` loads Kiwi without it (about {saving:.0f} MB less at the app's peak). "
         "A big bank adds its cards and the Chroma index held in memory; with a Chroma server the index lives in "
         "the server's process instead (rows above).",
     ]))

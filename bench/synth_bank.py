@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from interviewer.bank import slug_for
+from interviewer.bank.cards import slug_for
 
 # (English term, Korean term)
 CONCEPTS = [

@@ -10,19 +10,19 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from interviewer.bank import Bank, load_bank
-from interviewer.crossencoder import GradingModel, load
-from interviewer.errors import UserError
-from interviewer.grading import Grader
-from interviewer.history import History, SQLiteHistory
+from interviewer.bank.cards import Bank, load_bank
+from interviewer.core.errors import UserError
+from interviewer.grading.crossencoder import GradingModel, load
+from interviewer.grading.grader import Grader
+from interviewer.history.sqlite import History, SQLiteHistory
+from interviewer.index.store import IngestResult, Store
+from interviewer.interview.voice import TemplateVoice
+from interviewer.lang.text import Glossary
 from interviewer.sandbox.demos import Demos, load_demos
 from interviewer.settings import Settings
-from interviewer.store import IngestResult, Store
-from interviewer.text import Glossary
-from interviewer.voice import TemplateVoice
 
 if TYPE_CHECKING:
-    from interviewer.judging import JudgedGrader
+    from interviewer.grading.judging import JudgedGrader
 
 
 class Runtime:
@@ -60,7 +60,7 @@ class Runtime:
             return grader
         if self.settings.llm == "none":
             raise UserError("--llm-judge needs an LLM: add --llm openai or --llm local")
-        from interviewer.judging import JudgedGrader
+        from interviewer.grading.judging import JudgedGrader
         from interviewer.llm import LLMVoice
 
         voice = self.voice
@@ -71,7 +71,7 @@ class Runtime:
     def history(self) -> History:
         """PostgreSQL at INTERVIEWER_DATABASE_URL (shared by replicas), else SQLite in INTERVIEWER_HOME."""
         if self.settings.database_url:
-            from interviewer.history_pg import PostgresHistory
+            from interviewer.history.postgres import PostgresHistory
 
             return PostgresHistory(self.settings.database_url)
         return SQLiteHistory(self.settings.db_path)

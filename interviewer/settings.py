@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from platformdirs import user_cache_dir, user_data_dir
 
-from interviewer.clock import local_zone
-from interviewer.crossencoder import MODEL_DIR
-from interviewer.errors import UserError
+from interviewer.core.clock import local_zone
+from interviewer.core.errors import UserError
+from interviewer.grading.crossencoder import MODEL_DIR
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # Where each setting comes from: an environment variable, or a global flag of the command line.

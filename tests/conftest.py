@@ -17,7 +17,7 @@ from interviewer.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-CLI = [sys.executable, "-m", "interviewer.cli"]
+CLI = [sys.executable, "-m", "interviewer.shells.cli"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
-from interviewer.history import SQLiteHistory, stamp
-from interviewer.interview import all_missing
-from interviewer.presenter import ALREADY_FINISHED, NO_INTERVIEW
-from interviewer.progress import record, scheduler
+from interviewer.history.progress import record, scheduler
+from interviewer.history.sqlite import SQLiteHistory, stamp
+from interviewer.interview.engine import all_missing
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
+from interviewer.shells.presenter import ALREADY_FINISHED, NO_INTERVIEW
 from tests.conftest import CLI, ROOT
 
 READY = re.compile(r"^interviewer: ready in [\d.]+ s: listening on http://127\.0\.0\.1:\d+/$", re.M)

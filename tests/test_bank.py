@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.bank import load_bank, parse_markdown, slug_for
-from interviewer.errors import BankError, UserError
+from interviewer.bank.cards import load_bank, parse_markdown, slug_for
+from interviewer.core.errors import BankError, UserError
 from interviewer.settings import Settings
 
 KNOWLEDGE = Settings.from_env().knowledge

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from interviewer.voice import FOLLOW_UP_OPENERS, PROBE_ANCHORS, PROBE_FRAMES, PROBES_PLAIN, frame_of
+from interviewer.interview.voice import FOLLOW_UP_OPENERS, PROBE_ANCHORS, PROBE_FRAMES, PROBES_PLAIN, frame_of
 from tests.test_app import Server, launched
 
 CHROMIUM = Path("/usr/bin/chromium")

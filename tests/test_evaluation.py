@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.errors import UserError
-from interviewer.evaluation import (
+from interviewer.core.errors import UserError
+from interviewer.core.models import Grade, KeyPointResult
+from interviewer.grading.evaluation import (
     Counts,
     Example,
     Outcome,
@@ -18,7 +19,6 @@ from interviewer.evaluation import (
     spearman,
     twin_figures,
 )
-from interviewer.models import Grade, KeyPointResult
 
 
 def test_counts_precision_recall_f1():

@@ -14,13 +14,13 @@ from pathlib import Path
 import genanki
 import pytest
 
-from interviewer.app import ServedFiles
-from interviewer.export import DECK_ID, MODEL_ID, flashcards
-from interviewer.history import stamp
-from interviewer.interview import Deps, Interview, all_missing
-from interviewer.planning import Options
-from interviewer.progress import record
+from interviewer.history.progress import record
+from interviewer.history.sqlite import stamp
+from interviewer.interview.engine import Deps, Interview, all_missing
+from interviewer.interview.planning import Options
+from interviewer.reports.export import DECK_ID, MODEL_ID, flashcards
 from interviewer.runtime import Runtime
+from interviewer.shells.app import ServedFiles
 from tests.test_progress import GOOD_DROPOUT
 
 REVIEW_KEYS = {"card_id", "keyword", "title", "due", "stability", "difficulty", "state", "last_verdict"}

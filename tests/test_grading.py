@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from interviewer.errors import UserError
-from interviewer.grading import GRADE_CEILING, MAX_ANSWER_BYTES, MAX_WINDOWS, windows
+from interviewer.core.errors import UserError
+from interviewer.grading.grader import GRADE_CEILING, MAX_ANSWER_BYTES, MAX_WINDOWS, windows
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.errors import UserError
-from interviewer.history import APPLICATION_ID, History, KeywordState, SessionRecord, SQLiteHistory, Turn
-from interviewer.history_pg import PostgresHistory
-from interviewer.migrations import MIGRATIONS, m001_initial, m002_keyword_progress
-from interviewer.models import Grade, KeyPointResult
+from interviewer.core.errors import UserError
+from interviewer.core.models import Grade, KeyPointResult
+from interviewer.history.migrations import MIGRATIONS, m001_initial, m002_keyword_progress
+from interviewer.history.postgres import PostgresHistory
+from interviewer.history.sqlite import (
+    APPLICATION_ID,
+    History,
+    KeywordState,
+    SessionRecord,
+    SQLiteHistory,
+    Turn,
+)
 
 
 def make_session(session_id: str = "s1") -> SessionRecord:

@@ -11,12 +11,12 @@ import psycopg
 import pytest
 
 from bench.pgserver import free_port
-from interviewer import app
-from interviewer.errors import UserError
-from interviewer.history import SessionRecord, Turn
-from interviewer.history_pg import POOL_SIZE, UNREACHABLE, PostgresHistory
-from interviewer.migrations import MIGRATIONS
+from interviewer.core.errors import UserError
+from interviewer.history.migrations import MIGRATIONS
+from interviewer.history.postgres import POOL_SIZE, UNREACHABLE, PostgresHistory
+from interviewer.history.sqlite import SessionRecord, Turn
 from interviewer.settings import Settings
+from interviewer.shells import app
 
 SESSION = SessionRecord(id="s1", client="test", feedback_mode="immediate", n_questions=2, max_follow_ups=2,
                         topics=[], seed=7, plan=["a", "b"])

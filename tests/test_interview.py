@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.commands import chat_command
-from interviewer.errors import UserError
-from interviewer.interview import MAX_ANSWER_CHARS, Deps, Interview, merge_grades
-from interviewer.markdown import code_block
-from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.planning import Options, plan_questions
-from interviewer.presenter import ALREADY_FINISHED, NO_CODE, NO_DEMO, say, transcript
+from interviewer.core.errors import UserError
+from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.interview.commands import chat_command
+from interviewer.interview.engine import MAX_ANSWER_CHARS, Deps, Interview, merge_grades
+from interviewer.interview.planning import Options, plan_questions
+from interviewer.interview.steps import Step
+from interviewer.reports.markdown import code_block
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
-from interviewer.steps import Step
+from interviewer.shells.presenter import ALREADY_FINISHED, NO_CODE, NO_DEMO, say, transcript
 
 # local-minima has gradable `###` follow-ups; its first one is about the learning rate scheduler.
 LOCAL_MINIMA_ANSWER = ("weight initialize를 잘 하고 pre-train을 하면 좋은 지점에서 출발합니다. "
@@ -274,7 +274,13 @@ def test_a_strong_answer_earns_a_deeper_question_from_the_bank(deps: Deps):
 
 
 def test_no_probe_frame_is_used_twice_in_one_interview(deps: Deps):
-    from interviewer.voice import FOLLOW_UP_OPENERS, PROBE_ANCHORS, PROBE_FRAMES, PROBES_PLAIN, frame_of
+    from interviewer.interview.voice import (
+        FOLLOW_UP_OPENERS,
+        PROBE_ANCHORS,
+        PROBE_FRAMES,
+        PROBES_PLAIN,
+        frame_of,
+    )
 
     interview, _ = start(deps, topics="overfitting-remedies,sgd-rmsprop-adam,local-minima,weight-initialization",
                          n_questions=4, max_follow_ups=2)
@@ -289,7 +295,7 @@ def test_no_probe_frame_is_used_twice_in_one_interview(deps: Deps):
 
 
 def test_a_probe_fits_the_question_and_the_hint_adds_what_it_did_not_say(deps: Deps):
-    from interviewer.voice import PROBE_FRAMES, frame_of
+    from interviewer.interview.voice import PROBE_FRAMES, frame_of
 
     interview, _ = start(deps, topics="overfitting-remedies", n_questions=1, max_follow_ups=1)
     first = interview.answer("데이터 양 늘리기가 가장 좋습니다.")

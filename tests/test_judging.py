@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.judging import JUDGING, JudgedGrader
+from interviewer.grading.judging import JUDGING, JudgedGrader
+from interviewer.interview.voice import drafting
 from interviewer.llm import FAILURE_NOTICES, LLMVoice, literal_span
-from interviewer.voice import drafting
 from tests.test_llm import ANSWER, voice_with
 
 

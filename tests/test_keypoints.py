@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.doctor import check_keypoints
-from interviewer.keypoints import automatic_keypoint, content_words, keyword_concepts, reference_units
-from interviewer.models import Card
+from interviewer.bank.keypoints import automatic_keypoint, content_words, keyword_concepts, reference_units
+from interviewer.core.models import Card
+from interviewer.lang.text import Glossary
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
-from interviewer.text import Glossary
+from interviewer.shells.doctor import check_keypoints
 
 
 @pytest.fixture(scope="module")

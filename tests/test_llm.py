@@ -18,11 +18,13 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 from pydantic import Field
 
-from interviewer.bank import Bank
-from interviewer.cli import DraftLine, build_parser, settings_from_args, tail_within
-from interviewer.errors import UserError
-from interviewer.history import SessionRecord
-from interviewer.interview import Deps, Interview
+from interviewer.bank.cards import Bank
+from interviewer.core.errors import UserError
+from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.history.sqlite import SessionRecord
+from interviewer.interview.engine import Deps, Interview
+from interviewer.interview.planning import Options
+from interviewer.interview.voice import TemplateVoice, drafting, stream_drafts
 from interviewer.llm import (
     FAILURE_NOTICES,
     LLMConfig,
@@ -31,13 +33,11 @@ from interviewer.llm import (
     check_prose,
     revealing_terms,
 )
-from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.planning import Options
-from interviewer.presenter import say
-from interviewer.report import build_report
+from interviewer.reports.report import build_report
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
-from interviewer.voice import TemplateVoice, drafting, stream_drafts
+from interviewer.shells.cli import DraftLine, build_parser, settings_from_args, tail_within
+from interviewer.shells.presenter import say
 
 KP = KeyPoint(keyword="co-adaptation 방지", category="뉴런 사이의 의존",
               explanation="각 node들이 co-adaptation 되는 현상을 방지합니다.")

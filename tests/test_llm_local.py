@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.judging import unsure
+from interviewer.core.models import Card, KeyPoint
+from interviewer.grading.judging import unsure
+from interviewer.interview.voice import drafting
 from interviewer.llm import FAILURE_NOTICES, build_voice
-from interviewer.models import Card, KeyPoint
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
-from interviewer.voice import drafting
 from tests.conftest import CLI, ROOT, run_cli
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]

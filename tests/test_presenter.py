@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import typing
 
-from interviewer import steps
-from interviewer.history import Turn
-from interviewer.markdown import literal
-from interviewer.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.presenter import (
+from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.history.sqlite import Turn
+from interviewer.interview import steps
+from interviewer.reports.markdown import literal
+from interviewer.reports.report import NO_REFERENCE
+from interviewer.shells.presenter import (
     DIVIDER,
     FIXED,
     HELD,
@@ -20,7 +21,6 @@ from interviewer.presenter import (
     shown_answer,
     word,
 )
-from interviewer.report import NO_REFERENCE
 from tests.conftest import ROOT
 
 TURN = Turn(session_id="s", seq=2, main_index=1, kind="probe", card_id="dropout", question="그 밖에는요?")

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from interviewer.history import KeywordState, stamp
-from interviewer.interview import Deps, Interview, all_missing
-from interviewer.planning import Options, plan_questions
-from interviewer.presenter import say
-from interviewer.progress import rating, record, review_cards, schedule, scheduler
+from interviewer.history.progress import rating, record, review_cards, schedule, scheduler
+from interviewer.history.sqlite import KeywordState, stamp
+from interviewer.interview.engine import Deps, Interview, all_missing
+from interviewer.interview.planning import Options, plan_questions
 from interviewer.runtime import Runtime
+from interviewer.shells.presenter import say
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 GOOD_DROPOUT = ("드롭아웃은 학습 중에 노드를 무작위로 끄기 때문에 노드들이 서로 의존하지 않게 해서 "
@@ -156,7 +156,7 @@ def test_learn_ahead_never_brings_a_review_card_forward(deps: Deps):
 
 
 def test_learn_ahead_and_the_time_zone_come_from_the_environment():
-    from interviewer.errors import UserError
+    from interviewer.core.errors import UserError
     from interviewer.settings import Settings
 
     settings = Settings.from_env({"INTERVIEWER_LEARN_AHEAD": "5", "INTERVIEWER_TZ": "Asia/Seoul"})
@@ -235,7 +235,7 @@ def test_history_json_lists_sessions_and_the_weakest_keywords(cli, deps: Deps):
 
 
 def test_desired_retention_comes_from_the_environment(tmp_path):
-    from interviewer.errors import UserError
+    from interviewer.core.errors import UserError
     from interviewer.settings import Settings
 
     assert Settings.from_env({"INTERVIEWER_HOME": str(tmp_path)}).desired_retention == 0.9

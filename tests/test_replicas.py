@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.pgserver import PostgresServer
-from interviewer.history_pg import PostgresHistory
+from interviewer.history.postgres import PostgresHistory
 from tests.test_app import Server, answer_until_done, client
 
 ANSWERS = ["학습률이 너무 크면 발산해서 loss가 증가합니다.", "드롭아웃은 co-adaptation을 막아 과적합을 줄입니다.",

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.interview import Deps, Interview
-from interviewer.markdown import literal
-from interviewer.planning import Options
-from interviewer.report import highlight, load_report, render
+from interviewer.interview.engine import Deps, Interview
+from interviewer.interview.planning import Options
+from interviewer.reports.markdown import literal
+from interviewer.reports.report import highlight, load_report, render
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 from tests.conftest import run_cli

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from bench import synth_bank
-from interviewer.bank import load_bank
+from interviewer.bank.cards import load_bank
+from interviewer.index.store import KEYPOINTS, QUESTIONS, keypoint_docs, question_docs
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
-from interviewer.store import KEYPOINTS, QUESTIONS, keypoint_docs, question_docs
 
 
 def small_bank(tmp_path: Path, extra: str = "") -> Path:
@@ -84,7 +84,7 @@ def test_collection_reopens_in_a_new_process(tmp_path, home):
     queries by text with it (the default one would try to download a model and fail offline)."""
     rt = small_runtime(tmp_path, home)
     rt.store.ingest(rt.bank, rt.glossary)
-    code = ("import chromadb, interviewer.embeddings;"
+    code = ("import chromadb, interviewer.index.embeddings;"
             f"c = chromadb.PersistentClient(path={str(rt.settings.chroma_path)!r}).get_collection({KEYPOINTS!r});"
             "r = c.query(query_texts=['드롭아웃'], n_results=1, include=['metadatas']);"
             "print(c.configuration_json['embedding_function']['name'], r['metadatas'][0][0]['keyword'])")

@@ -18,9 +18,9 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
+from interviewer.index.store import KEYPOINTS, QUESTIONS
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
-from interviewer.store import KEYPOINTS, QUESTIONS
 
 TOKEN = "s3cret-token_42"
 CARD = "dl-vs-ml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.text import segment_answer
+from interviewer.lang.text import segment_answer
 
 
 def only(answer: str):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interviewer.bank import load_bank
+from interviewer.bank.cards import load_bank
 from interviewer.training.pairs import LABELS, bank_pairs
 
 ROOT = Path(__file__).resolve().parent.parent

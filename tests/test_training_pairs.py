@@ -7,8 +7,8 @@ from os.path import commonprefix
 
 import pytest
 
-from interviewer.bank import load_bank
-from interviewer.crossencoder import keypoint_text
+from interviewer.bank.cards import load_bank
+from interviewer.grading.crossencoder import keypoint_text
 from interviewer.settings import PACKAGE_ROOT
 from interviewer.training.pairs import bank_pairs
 from interviewer.training.perturb import card_names, flip, negate, restate, swap

@@ -1,7 +1,7 @@
 """LLM mode: OpenAI or any OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio).
 
 The LLM only ever adds wording (question transitions, probes, feedback prose) and, with
-`--llm-judge`, a second opinion on key points the grader is unsure about (`interviewer.judging`).
+`--llm-judge`, a second opinion on key points the grader is unsure about (`interviewer.grading.judging`).
 Every reply is validated in code before it is used; a reply that fails is counted, announced with
 a one-line notice, and the deterministic template or verdict is used instead. Nothing here touches
 the network until a method is called.

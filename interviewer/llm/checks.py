@@ -9,10 +9,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from interviewer.core.verdicts import VERDICTS
+from interviewer.lang.text import squash
 from interviewer.llm.failures import LLMFailure
 from interviewer.llm.prompts import DELIMITER
-from interviewer.text import squash
-from interviewer.verdicts import VERDICTS
 
 MIN_HANGUL_SHARE = 0.3  # of the words: Korean prose with English terms is well above, English is 0
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

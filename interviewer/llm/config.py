@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from interviewer.errors import UserError
+from interviewer.core.errors import UserError
 from interviewer.settings import Settings
 
 BACKENDS = ("none", "openai", "local")

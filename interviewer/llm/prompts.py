@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from interviewer.errors import UserError
-from interviewer.models import Card
+from interviewer.core.errors import UserError
+from interviewer.core.models import Card
 from interviewer.settings import PACKAGE_ROOT
 
 if TYPE_CHECKING:

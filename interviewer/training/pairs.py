@@ -22,9 +22,9 @@ from pathlib import Path
 
 import yaml
 
-from interviewer.bank import Bank, load_bank
-from interviewer.crossencoder import keypoint_text, names_itself
-from interviewer.models import KeyPoint
+from interviewer.bank.cards import Bank, load_bank
+from interviewer.core.models import KeyPoint
+from interviewer.grading.crossencoder import keypoint_text, names_itself
 from interviewer.training.perturb import card_names, flip, negate, restate, swap
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from interviewer.crossencoder import ENCODER_FILES, MODEL_DIR, sha256, softmax
-from interviewer.e5file import (
+from interviewer.grading.crossencoder import ENCODER_FILES, MODEL_DIR, sha256, softmax
+from interviewer.grading.e5file import (
     E5Model,
     layer_arrays,
     pair_text,
@@ -34,7 +34,7 @@ from interviewer.e5file import (
     with_layers,
     write_model,
 )
-from interviewer.evaluation import cohen_kappa
+from interviewer.grading.evaluation import cohen_kappa
 from interviewer.training.bert import E5Encoder, batch_ids, export_layers, from_e5
 from interviewer.training.pairs import KNOWLEDGE, LABELS, ROOT, TRAINING, Pair, bank_pairs, log, split_names
 from interviewer.training.tokenizer import Tokenizer

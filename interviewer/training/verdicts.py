@@ -1,4 +1,4 @@
-"""Fits the verdict layer (`interviewer.verdict_layer`) of a trained cross-encoder.
+"""Fits the verdict layer (`interviewer.grading.verdict_layer`) of a trained cross-encoder.
 
 The layer weighs what the cross-encoder read against what the clause analysis found, so it must be
 fitted on answers the cross-encoder never trained on: the labelled answers of the validation banks
@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from interviewer.crossencoder import FILES, GradingModel, load_encoder, sha256, softmax
-from interviewer.evaluation import LABELS as HUMAN_LABELS
-from interviewer.evaluation import as_label, cohen_kappa, read_examples
-from interviewer.grading import Grader, final_verdict
+from interviewer.grading.crossencoder import FILES, GradingModel, load_encoder, sha256, softmax
+from interviewer.grading.evaluation import LABELS as HUMAN_LABELS
+from interviewer.grading.evaluation import as_label, cohen_kappa, read_examples
+from interviewer.grading.grader import Grader, final_verdict
+from interviewer.grading.verdict_layer import LABELS, N_FEATURES, Signals, VerdictLayer, features
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 from interviewer.training.pairs import ROOT, TRAINING, log, split_names
-from interviewer.verdict_layer import LABELS, N_FEATURES, Signals, VerdictLayer, features
 
 DEV_FIT = ROOT / "tests" / "data" / "grading_dev2.jsonl"
 L2 = 1.0
