@@ -34,11 +34,11 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check interviewer tests bench
 	$(BIN)/mypy
 
-# Rebuilds the grading model from knowledge/training/ with a fixed seed, on the CPU (2 cores: see the
-# README). torch is the `train` extra, training-only: uv.lock records PyPI's torch 2.13.0, whose Linux
-# wheel is a CUDA build of several GB, so pip installs that version's CPU build instead where the machine
-# offers it (this kind of machine has it on disk; pip elsewhere falls back to PyPI's). uv venvs have no
-# pip of their own: ensurepip brings the one Python ships.
+# Rebuilds the grading model from knowledge/training/ with a fixed seed, on the CPU (2 cores: see
+# docs/grader.md "The grading model"). torch is the `train` extra, training-only: uv.lock records PyPI's
+# torch 2.13.0, whose Linux wheel is a CUDA build of several GB, so pip installs that version's CPU build
+# instead where the machine offers it (this kind of machine has it on disk; pip elsewhere falls back to
+# PyPI's). uv venvs have no pip of their own: ensurepip brings the one Python ships.
 TORCH := torch==2.13.0
 MODEL_OUT ?= interviewer/grading/model
 train: $(RUN_STAMP)

@@ -17,7 +17,7 @@ from interviewer.grading.crossencoder import MODEL_DIR
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # Where each setting comes from: an environment variable, or a global flag of the command line.
-# The README documents every one (a test holds it to that).
+# docs/configuration.md documents every one (tests/test_docs.py holds it to that).
 SOURCES = {
     "home": "INTERVIEWER_HOME", "knowledge": "INTERVIEWER_KNOWLEDGE", "chroma_url": "INTERVIEWER_CHROMA_URL",
     "chroma_token": "INTERVIEWER_CHROMA_TOKEN", "extra_banks": "--bank", "curation_files": "--curation",

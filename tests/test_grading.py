@@ -72,7 +72,8 @@ def test_particles_attached_to_english_terms(grader_rt):
 
 def test_negated_statement_is_never_credited(grader_rt):
     # The model reads "효과가 없다" as the point not made (missing) where the rules said contradicted;
-    # how often a contradiction is named as one is measured on the labelled sets (README), not here.
+    # how often a contradiction is named as one is measured on the labelled sets (docs/grader.md
+    # "Grader accuracy"), not here.
     result = grade(grader_rt, "overfitting-remedies", "드롭아웃은 과적합 해결에 효과가 없습니다.")
     assert verdicts(result)["dropout"] in ("missing", "contradicted")
     reversed_claim = grade(grader_rt, "overfitting-remedies", "데이터를 늘리면 오히려 과적합이 심해집니다.")

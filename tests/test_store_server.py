@@ -190,8 +190,8 @@ def test_missing_or_wrong_token_is_a_clear_error(tmp_path, home, cli, token_prox
 
 
 def test_chroma_run_ignores_server_auth_settings(tmp_path):
-    """Why the README says to put a proxy in front: `chroma run` (1.5) accepts a client without any
-    token even when started with Chroma's documented token-auth settings."""
+    """Why docs/deployment.md says to put a proxy in front: `chroma run` (1.5) accepts a client without
+    any token even when started with Chroma's documented token-auth settings."""
     env = {"PATH": "/usr/bin:/bin", "CHROMA_SERVER_AUTHN_PROVIDER": "chromadb.auth.token_authn.TokenAuthenticationServerProvider",
            "CHROMA_SERVER_AUTHN_CREDENTIALS": TOKEN}
     proc, url = start_chroma(tmp_path / "chroma", env=env)

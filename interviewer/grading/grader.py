@@ -65,8 +65,8 @@ FILLER = {"쓰", "사용", "사용하", "하", "되", "있", "없", "같", "보"
           "use", "used", "uses", "stands", "short", "means", "called", "method", "technique"}
 LIST_ITEM = re.compile(r",|、|/|·|\s및\s|\sand\s")
 
-# Calibrated on tests/data/grading_dev.jsonl (see README "Grader accuracy"); margins are over the
-# best claim of any other card, similarities are e5 cosines between clause and claim.
+# Calibrated on tests/data/grading_dev.jsonl (see docs/grader.md "Grader accuracy"); margins are over
+# the best claim of any other card, similarities are e5 cosines between clause and claim.
 LEXICAL_MARGIN = -0.06     # a lexical hit still needs the clause to be about this card
 SEMANTIC_MARGIN = 0.035    # covered on meaning alone: clearly nearer this key point than any other card
 SEMANTIC_FLOOR = 0.86      # ...and close to one of its claims in absolute terms

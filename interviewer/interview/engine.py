@@ -51,7 +51,7 @@ from interviewer.settings import DEFAULT_LEARN_AHEAD
 if TYPE_CHECKING:
     from interviewer.runtime import Runtime
 
-MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice; documented in the README
+MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice (docs/usage.md "The interview")
 DEEPER_SCORE = 60  # an answer at least this good earns a deeper follow-up rather than a probe
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[- ][A-Za-z][A-Za-z0-9]*)*")
 
