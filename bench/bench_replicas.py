@@ -145,13 +145,12 @@ def store_cost(home: Path, url: str | None, sessions: int = 40) -> dict:
     """CPU and wall time per answer of `Sessions.act` in this process (grading and the store, no
     Gradio, one answer at a time): the history on SQLite in `home`, or on PostgreSQL at `url`."""
     from interviewer.interview.planning import Options
-    from interviewer.interview.sessions import Sessions
     from interviewer.runtime import Runtime
     from interviewer.settings import Settings
 
     env = {"INTERVIEWER_HOME": str(home), **({"INTERVIEWER_DATABASE_URL": url} if url else {})}
     rt = Runtime(Settings.from_env(env))
-    service = Sessions(rt)
+    service = rt.sessions()
     rt.build_index()
     rt.warm_up()
     cpu, wall = [], []

@@ -2,6 +2,8 @@
 
 Set before gradio, chromadb, huggingface or langchain are imported, because several of them read
 these variables once at import time.
+
+May import: nothing else of interviewer.
 """
 
 import os

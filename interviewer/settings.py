@@ -1,4 +1,7 @@
-"""One settings object: the environment is read here, once, and passed down."""
+"""One settings object: the environment is read here, once, and passed down.
+
+May import: core.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from platformdirs import user_cache_dir, user_data_dir
 
 from interviewer.core.clock import local_zone
 from interviewer.core.errors import UserError
-from interviewer.grading.crossencoder import MODEL_DIR
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 # Where each setting comes from: an environment variable, or a global flag of the command line.
@@ -49,7 +51,7 @@ class Settings:
     home: Path
     knowledge: Path
     cache: Path = field(default_factory=default_cache)  # derived files: the grading model's
-    grading_model: Path = MODEL_DIR  # a folder `make train` writes; the one the package ships by default
+    grading_model: Path | None = None  # a folder `make train` writes; None: the one the package ships
     chroma_url: str | None = None
     chroma_token: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer` to the server
     extra_banks: tuple[Path, ...] = ()
@@ -91,7 +93,7 @@ class Settings:
             database_url=_database_url(get("database_url")),
             learn_ahead=_minutes(get("learn_ahead")),
             zone=_zone(get("zone")),
-            grading_model=Path(get("grading_model") or MODEL_DIR),
+            grading_model=Path(model) if (model := get("grading_model")) else None,
             cache=Path(get("cache") or default_cache()),
         )
         return settings.with_llm(backend=get("llm_choice"), base_url=get("llm_base_url"))

@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from bench.pgserver import PostgresServer, Unavailable, postgres_server
+from interviewer import offline
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
+
+offline.enforce()  # the test process builds no Runtime before test modules import gradio
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from gradio_client import Client
 
+from interviewer.core.records import stamp
 from interviewer.history.progress import record, scheduler
-from interviewer.history.sqlite import SQLiteHistory, stamp
+from interviewer.history.sqlite import SQLiteHistory
 from interviewer.interview.engine import all_missing
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings

@@ -9,7 +9,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from interviewer.bank.cards import load_bank
 from interviewer.bank.drafts import DraftSummary, LLMEnricher, draft_cards
-from interviewer.llm import LLMVoice
+from interviewer.interview.llm_voice import LLMVoice
 from interviewer.settings import Settings
 from tests.test_bank import TEAM_BANK, write
 

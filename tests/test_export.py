@@ -14,8 +14,8 @@ from pathlib import Path
 import genanki
 import pytest
 
+from interviewer.core.records import stamp
 from interviewer.history.progress import record
-from interviewer.history.sqlite import stamp
 from interviewer.interview.engine import Deps, Interview, all_missing
 from interviewer.interview.planning import Options
 from interviewer.reports.export import DECK_ID, MODEL_ID, flashcards
@@ -28,7 +28,7 @@ REVIEW_KEYS = {"card_id", "keyword", "title", "due", "stability", "difficulty", 
 
 @pytest.fixture
 def deps(indexed_runtime: Runtime) -> Deps:
-    return Deps.from_runtime(indexed_runtime)
+    return indexed_runtime.interview_deps()
 
 
 def practised(deps: Deps) -> None:

@@ -10,16 +10,10 @@ import pytest
 
 from interviewer.core.errors import UserError
 from interviewer.core.models import Grade, KeyPointResult
+from interviewer.core.records import KeywordState, SessionRecord, Turn
 from interviewer.history.migrations import MIGRATIONS, m001_initial, m002_keyword_progress
 from interviewer.history.postgres import PostgresHistory
-from interviewer.history.sqlite import (
-    APPLICATION_ID,
-    History,
-    KeywordState,
-    SessionRecord,
-    SQLiteHistory,
-    Turn,
-)
+from interviewer.history.sqlite import APPLICATION_ID, History, SQLiteHistory
 
 
 def make_session(session_id: str = "s1") -> SessionRecord:

@@ -12,9 +12,9 @@ import pytest
 
 from bench.pgserver import free_port
 from interviewer.core.errors import UserError
+from interviewer.core.records import SessionRecord, Turn
 from interviewer.history.migrations import MIGRATIONS
 from interviewer.history.postgres import POOL_SIZE, UNREACHABLE, PostgresHistory
-from interviewer.history.sqlite import SessionRecord, Turn
 from interviewer.settings import Settings
 from interviewer.shells import app
 

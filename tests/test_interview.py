@@ -22,7 +22,7 @@ LOCAL_MINIMA_ANSWER = ("weight initialize를 잘 하고 pre-train을 하면 좋�
 
 @pytest.fixture
 def deps(indexed_runtime: Runtime) -> Deps:
-    return Deps.from_runtime(indexed_runtime)
+    return indexed_runtime.interview_deps()
 
 
 def start(deps: Deps, **options) -> tuple[Interview, Step]:

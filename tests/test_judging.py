@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from interviewer.grading.judging import JUDGING, JudgedGrader
-from interviewer.interview.voice import drafting
-from interviewer.llm import FAILURE_NOTICES, LLMVoice, literal_span
+from interviewer.interview.llm_voice import LLMVoice
+from interviewer.llm import FAILURE_NOTICES, literal_span
+from interviewer.llm.calls import drafting
 from tests.test_llm import ANSWER, voice_with
 
 
 def test_a_judge_call_shows_its_status_not_its_json(indexed_runtime):
-    grader = JudgedGrader(indexed_runtime.grader, voice_with('{"verdict": "missing", "evidence": ""}'))
+    grader = JudgedGrader(indexed_runtime.grader, voice_with('{"verdict": "missing", "evidence": ""}').client)
     drafts: list[str] = []
     with drafting(drafts.append):
         grader.grade(indexed_runtime.bank.get("dropout"), ANSWER)
@@ -30,7 +31,7 @@ def test_literal_span_accepts_only_text_of_the_answer():
 def judged(indexed_runtime):
     def make(*replies: str) -> tuple[JudgedGrader, LLMVoice]:
         voice = voice_with(*replies)
-        return JudgedGrader(indexed_runtime.grader, voice), voice
+        return JudgedGrader(indexed_runtime.grader, voice.client), voice
     return make
 
 

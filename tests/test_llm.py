@@ -21,18 +21,13 @@ from pydantic import Field
 from interviewer.bank.cards import Bank
 from interviewer.core.errors import UserError
 from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.history.sqlite import SessionRecord
+from interviewer.core.records import SessionRecord
 from interviewer.interview.engine import Deps, Interview
+from interviewer.interview.llm_voice import LLMVoice
 from interviewer.interview.planning import Options
-from interviewer.interview.voice import TemplateVoice, drafting, stream_drafts
-from interviewer.llm import (
-    FAILURE_NOTICES,
-    LLMConfig,
-    LLMVoice,
-    build_chat_model,
-    check_prose,
-    revealing_terms,
-)
+from interviewer.interview.voice import TemplateVoice
+from interviewer.llm import FAILURE_NOTICES, LLMConfig, build_chat_model, check_prose, revealing_terms
+from interviewer.llm.calls import drafting, stream_drafts
 from interviewer.reports.report import build_report
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings

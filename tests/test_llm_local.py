@@ -25,8 +25,9 @@ import pytest
 
 from interviewer.core.models import Card, KeyPoint
 from interviewer.grading.judging import unsure
-from interviewer.interview.voice import drafting
-from interviewer.llm import FAILURE_NOTICES, build_voice
+from interviewer.interview.llm_voice import build_voice
+from interviewer.llm import FAILURE_NOTICES
+from interviewer.llm.calls import drafting
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 from tests.conftest import CLI, ROOT, run_cli

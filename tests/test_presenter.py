@@ -6,8 +6,9 @@ import re
 import typing
 
 from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.history.sqlite import Turn
+from interviewer.core.records import Turn
 from interviewer.interview import steps
+from interviewer.lang.phrasing import shown
 from interviewer.reports.markdown import literal
 from interviewer.reports.report import NO_REFERENCE
 from interviewer.shells.presenter import (
@@ -127,7 +128,7 @@ def test_a_long_answer_is_shown_as_it_was_graded():
 
 def test_an_english_keyword_is_labelled_with_its_korean_term(indexed_runtime):
     bank = indexed_runtime.bank
-    shown = {kp.keyword: kp.shown for card in bank.cards for kp in card.keypoints}
+    shown = {kp.keyword: shown(kp) for card in bank.cards for kp in card.keypoints}
     assert shown["Neural network"] == "신경망 (Neural network)" and shown["He init"] == "He 초기화 (He init)"
     assert shown["선형 to 비선형"] == "선형 → 비선형" and shown["데이터 양 늘리기"] == "데이터 양 늘리기"
     assert all(card.summary()["keywords"][:len(card.keywords)] == card.keywords for card in bank.cards)  # JSON: verbatim

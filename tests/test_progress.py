@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from interviewer.core.records import KeywordState, stamp
 from interviewer.history.progress import rating, record, review_cards, schedule, scheduler
-from interviewer.history.sqlite import KeywordState, stamp
 from interviewer.interview.engine import Deps, Interview, all_missing
 from interviewer.interview.planning import Options, plan_questions
 from interviewer.runtime import Runtime
@@ -92,7 +92,7 @@ def missed_a_day_ago(deps: Deps, card_id: str, learner: str = "") -> None:
 
 @pytest.fixture
 def deps(indexed_runtime: Runtime) -> Deps:
-    return Deps.from_runtime(indexed_runtime)
+    return indexed_runtime.interview_deps()
 
 
 def interview_once(deps: Deps, answers: dict[str, str], client: str = "chat", **options) -> Interview:

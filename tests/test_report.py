@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.interview.engine import Deps, Interview
+from interviewer.interview.engine import Interview
 from interviewer.interview.planning import Options
 from interviewer.reports.markdown import literal
 from interviewer.reports.report import highlight, load_report, render
@@ -27,7 +27,7 @@ ANSWERS = {"dropout": DROPOUT_ANSWER, "overfitting-remedies": "모르겠습니�
 
 def run_session(rt: Runtime, finish: bool = True) -> str:
     """Three cards over two topics: one answered well, one '모르겠습니다', one answered after a hint."""
-    deps = Deps.from_runtime(rt)
+    deps = rt.interview_deps()
     interview, _ = Interview.start(deps, Options(n_questions=3, topics=list(ANSWERS), seed=1, max_follow_ups=0,
                                                  review=False))
     while not interview.finished:
@@ -142,7 +142,7 @@ def test_an_unfinished_session_reports_what_was_answered(indexed_runtime: Runtim
 
 
 def test_a_report_with_nothing_graded_has_no_chart(indexed_runtime: Runtime):
-    deps = Deps.from_runtime(indexed_runtime)
+    deps = indexed_runtime.interview_deps()
     interview, _ = Interview.start(deps, Options(n_questions=1, topics=["dropout"], review=False))
     interview.skip()
     report = load_report(indexed_runtime.history, indexed_runtime.bank, interview.session.id)
@@ -176,7 +176,7 @@ def test_a_bad_history_file_is_named_and_left_alone(cli, home: Path, content: st
 def test_the_report_names_the_probe_asked_labels_key_points_and_shows_local_time(indexed_runtime: Runtime):
     from zoneinfo import ZoneInfo
 
-    deps = Deps.from_runtime(indexed_runtime)
+    deps = indexed_runtime.interview_deps()
     interview, _ = Interview.start(deps, Options(n_questions=1, topics="overfitting-remedies", seed=1,
                                                  max_follow_ups=1))
     interview.answer("데이터 양을 늘립니다.")
@@ -196,7 +196,7 @@ def test_the_report_names_the_probe_asked_labels_key_points_and_shows_local_time
 
 
 def test_a_card_without_a_reference_answer_is_labelled_never_none(indexed_runtime: Runtime):
-    deps = Deps.from_runtime(indexed_runtime)
+    deps = indexed_runtime.interview_deps()
     interview, _ = Interview.start(deps, Options(n_questions=1, topics="card:framework-debugging", seed=1))
     interview.answer("모르겠습니다")
     markdown = render(load_report(deps.history, deps.bank, interview.session.id), "md")

@@ -437,3 +437,16 @@ def load_bank(knowledge: Path, extra_banks: list[Path] | None = None, include_bu
     cards, topics = build_cards(sections, curation, knowledge, glossary or Glossary.load(knowledge),
                                 check_curation=include_bundled)
     return Bank(cards, topics)
+
+
+# The topic namespace `--topics` reads: topic tags and card ids, which may share a name.
+CARD_PREFIX = "card:"  # `--topics card:ID` names a card even where a topic tag has the same name
+
+
+def valid_topics(bank: Bank) -> list[str]:
+    return list(dict.fromkeys([*bank.topics, *(c.topic for c in bank.cards)]))
+
+
+def card_topic(card_id: str, bank: Bank) -> str:
+    """How `--topics` names one card: its id, prefixed when a topic tag has the same name."""
+    return f"{CARD_PREFIX}{card_id}" if card_id in valid_topics(bank) else card_id

@@ -1,4 +1,4 @@
-"""Times as people read them: the store keeps UTC (`history.stamp`); everything shown is in the
+"""Times as people read them: the store keeps UTC (`core.records.stamp`); everything shown is in the
 candidate's zone (the machine's, or `INTERVIEWER_TZ`)."""
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from interviewer.core.verdicts import Verdict
-from interviewer.lang.phrasing import readable
 
 CardKind = Literal["main", "follow_up", "practice"]
 # Where a key point's model comes from: reviewed curation, the bank alone, or a draft an LLM helped
@@ -52,11 +51,6 @@ class KeyPoint(Model):
     source: KeyPointSource = "curated"
     # False when the keyword's words appear nowhere in the card's answer or notes (automatic only).
     anchored: bool = True
-
-    @property
-    def shown(self) -> str:
-        """The key point as the chat and the report name it; JSON keeps `keyword` verbatim."""
-        return self.label or readable(self.keyword)
 
     @property
     def learned(self) -> bool:

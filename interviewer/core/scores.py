@@ -4,7 +4,7 @@ grade (a probe's merged grade replaces its main answer's) and their average."""
 from __future__ import annotations
 
 from interviewer.core.models import Grade
-from interviewer.history.sqlite import Turn
+from interviewer.core.records import Turn
 
 
 def final_results(turns: list[Turn]) -> dict[str, Grade]:

@@ -34,7 +34,7 @@ from interviewer.core.models import Binding, Card, Grade, KeyPoint, KeyPointResu
 from interviewer.core.verdicts import VERDICT_CREDIT, Verdict
 from interviewer.grading.crossencoder import GradingModel, keypoint_text
 from interviewer.grading.verdict_layer import Signals
-from interviewer.index.store import KEYPOINTS, Store, keypoint_texts
+from interviewer.index.store import Store, keypoint_texts
 from interviewer.lang.text import (
     Glossary,
     Segment,
@@ -426,16 +426,8 @@ class Grader:
 
     def _background_similarity(self, card: Card, embeddings: np.ndarray) -> np.ndarray:
         """Per clause: the best similarity to any key-point text of another card."""
-        # Unfiltered and widened by the card's own rows, then dropped: a `$ne` filter makes Chroma
-        # scan, ~20x slower at 10,000 cards (BENCHMARKS.md), for the same nearest neighbours.
         own = sum(len(m.claims) + len(m.contradictions) for m in self._keypoint_models(card))
-        collection = self.store.collection(KEYPOINTS)
-        result = collection.query(query_embeddings=embeddings, n_results=own + 6,
-                                  include=["distances", "metadatas"])
-        return np.array([max((1.0 - d for d, meta in zip(distances, metas, strict=True)
-                               if meta["card_id"] != card.id), default=0.0)
-                         for distances, metas in zip(result["distances"], result["metadatas"], strict=True)],
-                        dtype=np.float32)
+        return self.store.nearest_elsewhere(card.id, embeddings, own_rows=own)
 
     # --- judging ------------------------------------------------------------------------
 

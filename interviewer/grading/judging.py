@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from interviewer.core.models import Card, Grade, KeyPointResult
-from interviewer.llm import LLMFailure, LLMVoice, answer_context, parse_judgement, render
+from interviewer.llm import LLMClient, LLMFailure, answer_context, parse_judgement, render
 
 MAX_JUDGED = 3  # key points per answer sent to the judge; each costs one call
 JUDGING = "답변을 LLM이 한 번 더 검토하고 있습니다…"  # shown while a judge call runs (its JSON is not prose)
@@ -31,9 +31,9 @@ class JudgedGrader:
     with method "llm" and the grader's own verdict beside it (`deterministic_verdict`).
     """
 
-    def __init__(self, grader: Any, voice: LLMVoice):
+    def __init__(self, grader: Any, client: LLMClient):
         self.grader = grader
-        self.voice = voice
+        self.client = client
 
     def grade(self, card: Card, answer: str) -> Grade:
         from interviewer.lang.text import segment_answer
@@ -54,7 +54,7 @@ class JudgedGrader:
         return rescore(grade, results, answer)
 
     def _judge(self, card: Card, answer: str, result: KeyPointResult) -> KeyPointResult | None:
-        client = self.voice.client
+        client = self.client
         if not client.available:
             return None
         kp = next((k for k in card.keypoints if k.keyword == result.keyword), None)

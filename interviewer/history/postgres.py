@@ -23,8 +23,9 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from interviewer.core.errors import UserError
+from interviewer.core.records import now
 from interviewer.history.migrations import MIGRATIONS, POSTGRES_TYPES
-from interviewer.history.sqlite import EventScope, History, Tx, load_session, load_turns, now
+from interviewer.history.sqlite import EventScope, History, Tx, load_session, load_turns
 
 SETTING = "INTERVIEWER_DATABASE_URL"
 # The app handles 8 events and 2 sandbox runs at once (app.CONCURRENCY, app.SANDBOX_CONCURRENCY),

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from interviewer.bank.cards import Bank
-from interviewer.core.clock import local_zone, minutes
 from interviewer.core.models import Grade
+from interviewer.core.records import KeywordState, now, stamp
 from interviewer.core.scores import average, final_results
 from interviewer.core.verdicts import MISSED, VERDICT_RANK
-from interviewer.history.sqlite import History, KeywordState, Tx, now, stamp
-from interviewer.reports.charts import korean_font, score_colour
+from interviewer.history.sqlite import History, Tx
 
 DEFAULT_RETENTION = 0.9
 LEARNING = (State.Learning, State.Relearning)  # the states whose short steps learn-ahead may bring forward
@@ -196,27 +195,3 @@ def _keyword_entry(k: KeywordState) -> dict:
     return {"keyword": k.keyword, "card_id": k.card_id, "asked": k.asked, "covered": k.covered,
             "state": STATE_NAMES[State(k.state)], "stability": k.stability, "difficulty": k.difficulty,
             "last_verdict": k.last_verdict, "last_seen": k.last_seen, "due_at": k.due_at}
-
-
-def progress_figure(lines: list[SessionLine], zone: tzinfo | None = None):
-    """Average score per session over time (oldest left, in `zone`), or None before the first graded session."""
-    from matplotlib.figure import Figure
-
-    points = sorted((line.started_at, line.average_score) for line in lines if line.average_score is not None)
-    if not points:
-        return None
-    font = korean_font()
-    xs = list(range(len(points)))
-    scores = [score for _, score in points]
-    fig = Figure(figsize=(6.4, 3.2), dpi=100)
-    ax = fig.add_subplot()
-    ax.plot(xs, scores, color="#57606a", zorder=1)
-    ax.scatter(xs, scores, c=[score_colour(s) for s in scores], zorder=2)
-    ax.set_xticks(xs, [minutes(started, zone or local_zone())[5:].replace(" ", "\n") for started, _ in points],
-                  fontsize="small")
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("평균 점수" if font else "average score", fontproperties=font)
-    ax.set_title("면접별 평균 점수" if font else "Average score per interview", fontproperties=font)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    return fig

@@ -17,101 +17,19 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from interviewer.core.errors import UserError
 from interviewer.core.models import Grade, from_json, to_json
+from interviewer.core.records import KeywordState, SessionRecord, Turn, now
 from interviewer.history.migrations import MIGRATIONS, Database
 
 Row = Any  # sqlite3.Row or psycopg's dict row: both read by column name
 # Marks the file as ours, so a foreign SQLite database is refused instead of being written into.
 APPLICATION_ID = 0x494E5456  # "INTV"
 BUSY_TIMEOUT_MS = 10_000
-
-def stamp(moment: datetime) -> str:
-    """The one timestamp format of the store: UTC ISO 8601, so text order is time order."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def now() -> str:
-    return stamp(datetime.now(UTC))
-
-
-@dataclass
-class SessionRecord:
-    id: str
-    client: str
-    feedback_mode: str
-    n_questions: int
-    max_follow_ups: int
-    topics: list[str]
-    seed: int
-    plan: list[str]
-    llm_backend: str = "none"
-    llm_model: str | None = None
-    started_at: str = field(default_factory=now)
-    updated_at: str = ""
-    finished_at: str | None = None
-    status: str = "running"
-    llm_calls: int = 0
-    llm_failures: int = 0
-
-
-@dataclass
-class Turn:
-    session_id: str
-    seq: int
-    main_index: int
-    kind: str
-    card_id: str
-    question: str
-    parent_card_id: str | None = None
-    probe_keyword: str | None = None
-    asked_at: str = field(default_factory=now)
-    id: int | None = None
-    answer: str | None = None
-    answered_at: str | None = None
-    outcome: str | None = None
-    grade: Grade | None = None
-    merged: Grade | None = None
-    hints_used: int = 0
-    truncated: bool = False
-
-    @property
-    def pending(self) -> bool:
-        return self.outcome is None
-
-    @property
-    def result(self) -> Grade | None:
-        """The grade that counts for the card: merged over probes when there is one."""
-        return self.merged or self.grade
-
-
-@dataclass
-class KeywordState:
-    """Where one key point stands for one learner (a row of `keyword_progress`)."""
-
-    learner: str
-    card_id: str
-    keyword: str
-    asked: int
-    covered: int
-    last_verdict: str
-    last_seen: str
-    due_at: str
-    session_id: str
-    state: int  # fsrs.State
-    step: int | None
-    stability: float | None
-    difficulty: float | None
-    last_review: str | None
-    prev_card: str | None = None  # JSON of the FSRS card before `session_id`'s step
-    best_evidence: str | None = None
-    best_verdict: str | None = None
-
 
 def _json_or_none(grade: Grade | None) -> str | None:
     return to_json(grade) if grade is not None else None

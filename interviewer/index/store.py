@@ -254,6 +254,17 @@ class Store:
                           similarity=round(1.0 - d, 4))
                 for m, d in zip(result["metadatas"][0], result["distances"][0], strict=True)]
 
+    def nearest_elsewhere(self, card_id: str, embeddings: np.ndarray, own_rows: int) -> np.ndarray:
+        """Per query vector: the best similarity to any key-point text of another card."""
+        # Unfiltered and widened by the card's own rows, then dropped: a `$ne` filter makes Chroma
+        # scan, ~20x slower at 10,000 cards (BENCHMARKS.md), for the same nearest neighbours.
+        result = self.collection(KEYPOINTS).query(query_embeddings=embeddings, n_results=own_rows + 6,
+                                                  include=["distances", "metadatas"])
+        return np.array([max((1.0 - d for d, meta in zip(distances, metas, strict=True)
+                               if meta["card_id"] != card_id), default=0.0)
+                         for distances, metas in zip(result["distances"], result["metadatas"], strict=True)],
+                        dtype=np.float32)
+
     def keypoint_embeddings(self, card_id: str) -> list[tuple[dict, str, list[float]]]:
         """(metadata, text, embedding) of every indexed key-point text of one card."""
         got = self.collection(KEYPOINTS).get(where={"card_id": card_id},

@@ -27,29 +27,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from functools import wraps
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from fsrs import Scheduler
 
 from interviewer.bank.cards import Bank
 from interviewer.core.clock import local_zone
 from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
+from interviewer.core.records import SessionRecord, Turn, now
 from interviewer.core.verdicts import VERDICT_RANK
 from interviewer.grading.grader import Tally
 from interviewer.history import progress
-from interviewer.history.sqlite import EventScope, History, SessionRecord, Turn, Tx, now
+from interviewer.history.sqlite import EventScope, History, Tx
 from interviewer.interview import planning, steps
 from interviewer.interview.commands import DONT_KNOW, chat_command, is_dont_know
 from interviewer.interview.planning import Options
-from interviewer.interview.voice import TemplateVoice, VoiceStats, counting
+from interviewer.interview.voice import TemplateVoice
 from interviewer.lang.phrasing import clue
 from interviewer.lang.text import Glossary, squash
+from interviewer.llm.calls import VoiceStats, counting
 from interviewer.reports.report import Report, build_report
 from interviewer.sandbox import Demo, Demos, run_program
 from interviewer.settings import DEFAULT_LEARN_AHEAD
-
-if TYPE_CHECKING:
-    from interviewer.runtime import Runtime
 
 MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice (docs/usage.md "The interview")
 DEEPER_SCORE = 60  # an answer at least this good earns a deeper follow-up rather than a probe
@@ -62,7 +61,7 @@ class AnswerGrader(Protocol):
 
 @dataclass
 class Deps:
-    """What an interview needs from the runtime."""
+    """What an interview needs: the runtime builds it (`Runtime.interview_deps`)."""
 
     bank: Bank
     grader: AnswerGrader
@@ -73,12 +72,6 @@ class Deps:
     scheduler: Scheduler = field(default_factory=progress.scheduler)
     learn_ahead: float = DEFAULT_LEARN_AHEAD  # minutes (`INTERVIEWER_LEARN_AHEAD`)
     zone: tzinfo = field(default_factory=local_zone)  # the report's times
-
-    @classmethod
-    def from_runtime(cls, rt: Runtime) -> Deps:
-        return cls(bank=rt.bank, grader=rt.grader, voice=rt.voice, history=rt.history, glossary=rt.glossary,
-                   demos=rt.demos, scheduler=progress.scheduler(rt.settings.desired_retention),
-                   learn_ahead=rt.settings.learn_ahead, zone=rt.settings.zone)
 
 
 def new_session_id() -> str:

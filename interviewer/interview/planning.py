@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from interviewer.bank.cards import Bank
+from interviewer.bank.cards import CARD_PREFIX, Bank, valid_topics
 from interviewer.core.errors import UserError
 from interviewer.core.models import Card
 from interviewer.history import progress
@@ -19,7 +19,6 @@ from interviewer.history.sqlite import History
 MAX_QUESTIONS = 20  # main questions of one interview, in the app and the terminal alike
 DEFAULT_QUESTIONS = 3
 DEFAULT_MAX_FOLLOW_UPS = 2
-CARD_PREFIX = "card:"  # `--topics card:ID` names a card even where a topic tag has the same name
 FEEDBACK_MODES = ("immediate", "end")
 
 
@@ -49,10 +48,6 @@ def parse_topics(topics: str | list[str] | None) -> list[str]:
     if isinstance(topics, str):
         topics = topics.split(",")
     return [t.strip() for t in topics if t and t.strip()]
-
-
-def valid_topics(bank: Bank) -> list[str]:
-    return list(dict.fromkeys([*bank.topics, *(c.topic for c in bank.cards)]))
 
 
 def topics_in_use(bank: Bank) -> list[str]:
@@ -91,11 +86,6 @@ class Scope:
     @property
     def everything(self) -> bool:
         return not self.tags and not self.card_ids
-
-
-def card_topic(card_id: str, bank: Bank) -> str:
-    """How `--topics` names one card: its id, prefixed when a topic tag has the same name."""
-    return f"{CARD_PREFIX}{card_id}" if card_id in valid_topics(bank) else card_id
 
 
 def in_scope(bank: Bank, card: Card, topics: list[str]) -> bool:

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from interviewer.bank.cards import Bank
 from interviewer.core.errors import UserError
+from interviewer.core.records import KeywordState, SessionRecord
 from interviewer.history import progress
-from interviewer.history.sqlite import KeywordState, SessionRecord
+from interviewer.history.sqlite import History
 from interviewer.interview import steps
 from interviewer.interview.engine import Deps, Interview
 from interviewer.interview.planning import DEFAULT_QUESTIONS, Options
-from interviewer.runtime import Runtime
 
 LIVE_CAPACITY = 512  # interviews kept in memory; older ones are resumed from the store when needed
 TEXT_EVENTS = ("answer", "message")  # the events that take the candidate's text
@@ -76,8 +77,10 @@ def may_see(session: SessionRecord, client: str) -> bool:
 class Sessions:
     """Start, act on, resume and list interviews by session id, for any shell."""
 
-    def __init__(self, rt: Runtime):
-        self.rt = rt
+    def __init__(self, history: History, bank: Bank, build_deps: Callable[[], Deps]):
+        self.history_store = history
+        self.bank = bank
+        self._build_deps = build_deps  # loading the grader takes seconds: built on the first interview
         self._deps: Deps | None = None
         self._deps_lock = threading.Lock()
         self.live = LiveSessions(self.deps)
@@ -85,7 +88,7 @@ class Sessions:
     def deps(self) -> Deps:
         with self._deps_lock:
             if self._deps is None:
-                self._deps = Deps.from_runtime(self.rt)
+                self._deps = self._build_deps()
             return self._deps
 
     def start(self, options: Options) -> tuple[Interview, steps.Step]:
@@ -112,7 +115,7 @@ class Sessions:
             return getattr(interview, event)()
 
     def resume(self, session_id: str, client: str) -> tuple[Interview, steps.Step]:
-        if not may_see(self.rt.history.session(session_id), client):
+        if not may_see(self.history_store.session(session_id), client):
             raise UserError("다른 사용자의 면접은 이어할 수 없습니다.")
         interview = self.live.get(session_id)
         with self._handling(interview):
@@ -122,7 +125,7 @@ class Sessions:
     def _handling(self, interview: Interview) -> Iterator[None]:
         """One event at a time per session: in this process under the interview's lock, across
         processes by the store's `event` scope; the event starts from what the store holds."""
-        with interview.lock, self.rt.history.event(interview.session.id) as scope, interview.handling(scope):
+        with interview.lock, self.history_store.event(interview.session.id) as scope, interview.handling(scope):
             yield
 
     def interview(self, session_id: str) -> Interview:
@@ -130,13 +133,13 @@ class Sessions:
 
     def unfinished(self, client: str) -> list[SessionRecord]:
         """Unfinished sessions the client may resume, most recently active first."""
-        running = self.rt.history.sessions(status="running", limit=100)
+        running = self.history_store.sessions(status="running", limit=100)
         return [s for s in running if may_see(s, client)][:UNFINISHED_SHOWN]
 
     def history(self, client: str) -> PastSessions:
         """Past sessions (behind a login only the user's own), the user's weakest key points and
         their review schedule."""
         learner = progress.learner_of(client)
-        lines = progress.session_lines(self.rt.history, client=client if learner else None)
-        return PastSessions(lines, progress.weakest_keywords(self.rt.history, learner),
-                            progress.review_items(self.rt.history, self.rt.bank, learner), learner)
+        lines = progress.session_lines(self.history_store, client=client if learner else None)
+        return PastSessions(lines, progress.weakest_keywords(self.history_store, learner),
+                            progress.review_items(self.history_store, self.bank, learner), learner)

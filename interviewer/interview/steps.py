@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from interviewer.core.models import Card, Grade
-from interviewer.history.sqlite import Turn
+from interviewer.core.records import Turn
 
 if TYPE_CHECKING:
     from interviewer.reports.report import Report

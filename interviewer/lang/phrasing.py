@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from interviewer.core.models import KeyPoint
+
 QuestionKind = Literal["what", "why", "how", "compare"]
 # A question's kind from its wording, tried in this order ("Sigmoid 보다 ReLU … 이유는?" asks why).
 QUESTION_KINDS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
@@ -37,6 +39,11 @@ def readable(keyword: str) -> str:
     """A seed keyword as people read it: spaces collapsed, `to` as an arrow, stray punctuation gone."""
     text = ARROW.sub(" → ", " ".join(keyword.split())).strip(" ,.;:")
     return text or keyword
+
+
+def shown(kp: KeyPoint) -> str:
+    """The key point as the chat and the report name it; JSON keeps `keyword` verbatim."""
+    return kp.label or readable(kp.keyword)
 
 
 def _words(keywords: list[str]) -> list[str]:

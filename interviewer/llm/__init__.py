@@ -12,9 +12,11 @@ One module per concern; the names below are the public surface:
 - `prompts`: the prompt files (`load_prompt`, `render`, `PROMPT_ROLES`);
 - `checks`: what a reply must be before it is used (`check_prose`, `parse_judgement`, ...);
 - `failures`: `LLMFailure` and the notice each failure kind shows;
+- `calls`: which interview a call is counted for (`VoiceStats`, `counting`) and where its draft shows;
 - `client`: `LLMClient`, the one place that talks to the model (streaming, deadline, counting);
-- `tools`: the numpy sandbox as a tool;
-- `voice`: `LLMVoice`, the interviewer's wording with the templates as fallback.
+- `tools`: the numpy sandbox as a tool.
+The interviewer's wording from an LLM (`LLMVoice`) is the interview's: `interview.llm_voice`.
+May import: core, lang, sandbox, settings.
 """
 
 from interviewer.llm.chat_model import build_chat_model
@@ -23,8 +25,7 @@ from interviewer.llm.client import LLMClient
 from interviewer.llm.config import BACKENDS, LLMConfig
 from interviewer.llm.failures import FAILURE_NOTICES, LLMFailure
 from interviewer.llm.prompts import PROMPT_ROLES, answer_context, load_prompt, render
-from interviewer.llm.voice import LLMVoice, build_voice
 
-__all__ = ["BACKENDS", "FAILURE_NOTICES", "PROMPT_ROLES", "LLMClient", "LLMConfig", "LLMFailure", "LLMVoice",
-           "answer_context", "build_chat_model", "build_voice", "check_prose", "hangul_share", "literal_span",
+__all__ = ["BACKENDS", "FAILURE_NOTICES", "PROMPT_ROLES", "LLMClient", "LLMConfig", "LLMFailure",
+           "answer_context", "build_chat_model", "check_prose", "hangul_share", "literal_span",
            "load_prompt", "parse_judgement", "render", "revealing_terms"]

@@ -1,7 +1,7 @@
 """The transport: the one place that talks to the model.
 
 Replies stream with a deadline and show as a draft while they grow; every call and failure is
-counted on the stats of the interview being served (`interviewer.interview.voice.counting`), else on the
+counted on the stats of the interview being served (`calls.counting`), else on the
 client's own. After repeated connection failures the server is left alone for a while.
 """
 
@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from interviewer.interview.voice import VoiceStats, session_stats, show_draft
+from interviewer.llm.calls import VoiceStats, session_stats, show_draft
 from interviewer.llm.failures import FAILURE_NOTICES, LLMFailure
 
 MAX_REPLY_CHARS = 700   # stop reading a stream that runs on

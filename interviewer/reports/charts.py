@@ -8,9 +8,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from interviewer.core.clock import local_zone, minutes
+
 if TYPE_CHECKING:
+    from datetime import tzinfo
+
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+
+    from interviewer.history.progress import SessionLine
 
 
 @lru_cache(maxsize=1)
@@ -46,3 +52,27 @@ def warm_up_charts() -> None:
 
     korean_font()
     svg_of(Figure(figsize=(1, 1)))
+
+
+def progress_figure(lines: list[SessionLine], zone: tzinfo | None = None) -> Figure | None:
+    """Average score per session over time (oldest left, in `zone`), or None before the first graded session."""
+    from matplotlib.figure import Figure
+
+    points = sorted((line.started_at, line.average_score) for line in lines if line.average_score is not None)
+    if not points:
+        return None
+    font = korean_font()
+    xs = list(range(len(points)))
+    scores = [score for _, score in points]
+    fig = Figure(figsize=(6.4, 3.2), dpi=100)
+    ax = fig.add_subplot()
+    ax.plot(xs, scores, color="#57606a", zorder=1)
+    ax.scatter(xs, scores, c=[score_colour(s) for s in scores], zorder=2)
+    ax.set_xticks(xs, [minutes(started, zone or local_zone())[5:].replace(" ", "\n") for started, _ in points],
+                  fontsize="small")
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("평균 점수" if font else "average score", fontproperties=font)
+    ax.set_title("면접별 평균 점수" if font else "Average score per interview", fontproperties=font)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig

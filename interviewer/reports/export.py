@@ -19,7 +19,8 @@ import genanki
 
 from interviewer.bank.cards import Bank
 from interviewer.core.errors import UserError
-from interviewer.history.sqlite import History, now
+from interviewer.core.records import now
+from interviewer.history.sqlite import History
 
 FORMATS = ("apkg", "csv")
 # Fixed forever: Anki recognises the deck and the note type by them on every later import.

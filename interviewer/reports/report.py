@@ -15,15 +15,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from interviewer.bank.cards import Bank
+from interviewer.bank.cards import Bank, card_topic
 from interviewer.core.clock import local, local_zone, zone_name
 from interviewer.core.errors import UserError
 from interviewer.core.models import Card, Grade, KeyPointResult, Model, to_json
+from interviewer.core.records import SessionRecord, Turn
 from interviewer.core.scores import average, final_results
 from interviewer.core.verdicts import VERDICT_MARKS
-from interviewer.history.sqlite import History, SessionRecord, Turn
-from interviewer.interview.planning import card_topic
-from interviewer.lang.phrasing import readable
+from interviewer.history.sqlite import History
+from interviewer.lang.phrasing import readable, shown
 from interviewer.reports.charts import korean_font, score_colour, svg_of
 from interviewer.reports.markdown import literal, quoted
 
@@ -158,7 +158,7 @@ def key_sentences(card: Card) -> list[str]:
 
 
 def labels_of(card: Card | None) -> dict[str, str]:
-    return {kp.keyword: kp.shown for kp in card.keypoints} if card else {}
+    return {kp.keyword: shown(kp) for kp in card.keypoints} if card else {}
 
 
 def _entry(turn: Turn, bank: Bank) -> QuestionEntry:

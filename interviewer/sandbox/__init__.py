@@ -2,6 +2,8 @@
 
 `run_program(code)` runs it in a fresh, isolated worker; `sandbox_layers()` says which defences are
 active on this machine; `demos_for(card_id)` finds the curated demo programs of a card.
+
+May import: core, settings.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -27,13 +27,12 @@ from typing import Any
 import gradio as gr
 
 from interviewer.core.errors import UserError
-from interviewer.history.progress import progress_figure
-from interviewer.history.sqlite import now, stamp
+from interviewer.core.records import now, stamp
 from interviewer.interview.commands import DONT_KNOW
 from interviewer.interview.planning import DEFAULT_QUESTIONS, FEEDBACK_MODES, MAX_QUESTIONS, topics_in_use
 from interviewer.interview.sessions import Sessions
-from interviewer.interview.voice import stream_drafts
-from interviewer.reports.charts import warm_up_charts
+from interviewer.llm.calls import stream_drafts
+from interviewer.reports.charts import progress_figure, warm_up_charts
 from interviewer.reports.export import flashcards, write_apkg
 from interviewer.reports.report import FORMATS, load_report, to_markdown, topic_figure, write_report
 from interviewer.runtime import Runtime
@@ -141,7 +140,7 @@ def _refused(exc: UserError) -> gr.Error:
 
 
 def build_app(rt: Runtime, sessions: Sessions | None = None) -> Any:
-    sessions = sessions or Sessions(rt)
+    sessions = sessions or rt.sessions()
     files = ServedFiles(rt)
     with gr.Blocks(title="딥러닝 모의 면접", analytics_enabled=False) as demo:
         session = gr.State(None)
@@ -158,7 +157,7 @@ def build_app(rt: Runtime, sessions: Sessions | None = None) -> Any:
                 history_outputs, history_refresh = _history_controls()
             with gr.Tab("numpy 실습", id="lab", elem_id="lab-tab"):
                 lab = _lab_controls(rt.demos)
-        _wire_interview(demo, sessions, files, session, ui, [tabs, *report_outputs])
+        _wire_interview(demo, sessions, files, session, ui, [tabs, *report_outputs], rt.settings.zone)
         _wire_lab(rt, files, lab)
 
         def on_history(request: gr.Request) -> tuple:
@@ -243,7 +242,7 @@ def _report_values(files: ServedFiles, session_id: str) -> list:
 
 
 def _wire_interview(demo: Any, sessions: Sessions, files: ServedFiles, session: Any,
-                    ui: SimpleNamespace, report_outputs: list) -> None:
+                    ui: SimpleNamespace, report_outputs: list, zone: tzinfo) -> None:
     unchanged = [gr.skip()] * len(report_outputs)
 
     def on_start(topic_list: list[str] | None, n: float, feedback_mode: str | None, review: bool,
@@ -285,7 +284,7 @@ def _wire_interview(demo: Any, sessions: Sessions, files: ServedFiles, session: 
         return presenter.transcript(interview) + [presenter.chat_turn(presenter.say(step))], pick
 
     def on_refresh(request: gr.Request) -> Any:
-        choices = [(presenter.unfinished_label(s, sessions.rt.settings.zone), s.id)
+        choices = [(presenter.unfinished_label(s, zone), s.id)
                    for s in sessions.unfinished(client_of(request))]
         return gr.Dropdown(choices=choices, value=None)
 
@@ -405,7 +404,7 @@ def serve(rt: Runtime, host: str = "127.0.0.1", port: int = 7860,
     log(f"index {rt.build_index().summary()}")
     rt.warm_up()
     warm_up_charts()
-    sessions = Sessions(rt)
+    sessions = rt.sessions()
     app = build_app(rt, sessions)
     app.launch(server_name=host, server_port=port, auth=auth, show_error=True, footer_links=["api"],
                quiet=True, prevent_thread_lock=True, css=APP_CSS)

@@ -25,7 +25,7 @@ from interviewer.interview.planning import (
     MAX_QUESTIONS,
 )
 from interviewer.interview.steps import Step
-from interviewer.interview.voice import drafting
+from interviewer.llm.calls import drafting
 from interviewer.llm.config import BACKENDS
 from interviewer.reports.report import FORMATS
 from interviewer.runtime import Runtime
@@ -151,11 +151,10 @@ def terminal_drafts(run: Command) -> Command:
 def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
     """The interview in the terminal; with piped input, one answer (or /command) per line."""
     from interviewer.interview.planning import Options
-    from interviewer.interview.sessions import Sessions
     from interviewer.reports.report import to_markdown
     from interviewer.shells.presenter import say
 
-    sessions = Sessions(rt)
+    sessions = rt.sessions()
     show = markdown_printer()
     if args.resume:
         interview, step = sessions.resume(args.resume, CHAT_CLIENT)
@@ -260,13 +259,12 @@ def cmd_report(args: argparse.Namespace, rt: Runtime) -> int:
 def cmd_history(args: argparse.Namespace, rt: Runtime) -> int:
     """Past sessions with their scores, and the weakest key points of the local user."""
     from interviewer.history.progress import history_data
-    from interviewer.interview.sessions import Sessions
     from interviewer.shells.presenter import keyword_rows, session_rows
 
     if args.json:
         print_json(history_data(rt.history, learner=""))
         return 0
-    past = Sessions(rt).history(CHAT_CLIENT)
+    past = rt.sessions().history(CHAT_CLIENT)
     for row in session_rows(past.sessions, rt.settings.zone):
         score = "-" if row.average_score is None else f"{row.average_score}점"
         print(f"{row.id}  {row.started}  {row.state}  질문 {row.questions}개  평균 {score}")
@@ -280,8 +278,8 @@ def cmd_history(args: argparse.Namespace, rt: Runtime) -> int:
 @command("review")
 def cmd_review(args: argparse.Namespace, rt: Runtime) -> int:
     """The local user's key points by FSRS due date: what is due now, then what comes next."""
+    from interviewer.core.records import now
     from interviewer.history.progress import review_items
-    from interviewer.history.sqlite import now
     from interviewer.shells.presenter import review_rows
 
     items = review_items(rt.history, rt.bank, learner="")
@@ -462,8 +460,8 @@ def cmd_curate(args: argparse.Namespace, rt: Runtime) -> int:
     enrich = None
     if rt.settings.llm != "none":
         from interviewer.bank.drafts import LLMEnricher
-        from interviewer.interview.voice import VoiceStats
         from interviewer.llm import LLMClient, LLMConfig, build_chat_model
+        from interviewer.llm.calls import VoiceStats
 
         config = LLMConfig.from_settings(rt.settings)
         enrich = LLMEnricher(LLMClient(build_chat_model(config), VoiceStats(config.backend, config.model),

@@ -109,8 +109,8 @@ def check_llm(rt: Runtime) -> Check:
     settings = rt.settings
     if settings.llm == "none":
         return Check("llm", True, "없음 (템플릿 면접관) — --llm openai|local로 켤 수 있습니다", {"backend": "none"})
-    from interviewer.interview.voice import VoiceStats
     from interviewer.llm import LLMClient, LLMConfig, LLMFailure, build_chat_model, hangul_share
+    from interviewer.llm.calls import VoiceStats
 
     config = LLMConfig.from_settings(settings)
     where = config.base_url or "api.openai.com"

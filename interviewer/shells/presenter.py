@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from interviewer.bank.cards import Bank
 from interviewer.core.clock import day, minutes
 from interviewer.core.models import Card, Grade
+from interviewer.core.records import KeywordState, SessionRecord, Turn
 from interviewer.history.progress import ReviewItem, SessionLine
-from interviewer.history.sqlite import KeywordState, SessionRecord, Turn
 from interviewer.interview import steps
 from interviewer.interview.engine import DEEPER_SCORE, clip_answer
-from interviewer.lang.phrasing import readable
+from interviewer.lang.phrasing import readable, shown
 from interviewer.reports.markdown import code_block, literal
 from interviewer.reports.report import key_sentences, keypoint_lines, labels_of, reference_lines, to_markdown
 from interviewer.sandbox import SandboxResult
@@ -210,7 +210,7 @@ def study_lines(grade: Grade, card: Card) -> list[str]:
     for result in grade.keypoints:
         kp = by_keyword.get(result.keyword)
         if result.verdict != "covered" and kp is not None and kp.explanation:
-            lines.append(f"- **{literal(kp.shown)}**: {kp.explanation}")
+            lines.append(f"- **{literal(shown(kp))}**: {kp.explanation}")
     return lines
 
 

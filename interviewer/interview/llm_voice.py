@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from interviewer.core.models import Card, Grade, KeyPoint
 from interviewer.core.verdicts import VERDICTS
-from interviewer.interview.voice import TemplateVoice, VoiceStats
+from interviewer.interview.voice import TemplateVoice
+from interviewer.llm.calls import VoiceStats
 from interviewer.llm.chat_model import build_chat_model
 from interviewer.llm.checks import check_prose, revealing_terms
 from interviewer.llm.client import LLMClient, chunk_text
