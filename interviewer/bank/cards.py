@@ -21,6 +21,7 @@ from interviewer.bank.curation import CardCuration, curation_beside, read_curati
 from interviewer.bank.keypoints import automatic_keypoint, reference_units
 from interviewer.core.errors import BankError, UserError
 from interviewer.core.models import Card, CardKind, KeyPoint
+from interviewer.lang.patterns import CARD_SENTENCE_BREAK
 from interviewer.lang.phrasing import readable
 from interviewer.lang.text import Glossary
 
@@ -32,7 +33,6 @@ BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+\.)\s+(.*)$")
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 URL = re.compile(r"https?://[^\s)<>\]]+")
 STRUCK = re.compile(r"~~(.+?)~~", re.S)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 SLUG_WORD = re.compile(r"[A-Za-z0-9]+")
 DEFAULT_TOPIC = "general"
 
@@ -65,7 +65,7 @@ def strip_struck(text: str) -> tuple[str, list[str]]:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
+    return [s.strip() for s in CARD_SENTENCE_BREAK.split(text) if s and s.strip()]
 
 
 def slug_for(title: str) -> str:

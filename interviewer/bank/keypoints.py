@@ -17,26 +17,20 @@ import re
 from dataclasses import dataclass
 
 from interviewer.core.models import Card, KeyPoint
+from interviewer.lang.patterns import (
+    ASKS_FOR_METHODS,
+    CONTENT_WORD,
+    ENGLISH_PLURAL_END,
+    METHOD_NAME_SHAPE,
+    REFERENCE_CLAUSE_BREAK,
+    REFERENCE_SENTENCE_BREAK,
+)
 from interviewer.lang.text import Glossary, squash
+from interviewer.lang.words import CONTENT_STOPWORDS, PARTICLES
 
 EMPHASIS = re.compile(r"\*\*|__|`")
 MARKUP = re.compile(r"\$[^$]*\$|https?://\S+|!\[[^\]]*\]\([^)]*\)|^\s*(?:[-*+]|\d+\.)\s+|-->|->|→|<br\s*/?>")
-SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[다요])\.\s*")
-# A clause boundary inside a reference sentence: a comma, or a connective ending ("…하고 ", "…하며 ").
-CLAUSE = re.compile(r",\s+|;\s+|(?<=[고며서])\s+(?=\S)")
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.']*[A-Za-z0-9+#]|[A-Za-z]|[0-9]+(?:\.[0-9]+)?|[\uac00-\ud7a3]+")
 MIN_UNIT_CHARS = 6
-# Particles and endings glued to a Korean word ("순서를", "늘리기", "줄임"), longest first.
-PARTICLES = sorted(["은", "는", "이", "가", "을", "를", "의", "에", "에서", "에게", "로", "으로", "와", "과",
-                    "도", "만", "까지", "부터", "보다", "처럼", "이나", "에는", "에도", "으로는", "로는", "이라는",
-                    "라는", "하기", "하는", "되는", "한", "된", "하여", "해서", "함", "됨", "적인", "인"],
-                   key=len, reverse=True)
-GENERIC = {"하는", "되는", "하다", "한다", "된다", "경우", "방식", "방법", "사용", "것", "수", "등", "및", "때", "문제", "이유", "역할", "기반", "통해", "위해",
-           "the", "a", "an", "of", "to", "and", "or", "is", "are", "in", "for", "by", "with", "on", "as", "at"}
-NAME_HINT = re.compile(r"^[A-Za-z][A-Za-z0-9+#.' -]*$")
-# Questions that ask for methods by name ("방법", "종류", "어떻게 대처"): naming one is an answer.
-ASKS_FOR_METHODS = re.compile(r"(?i)방법|종류|기법|대처|어떤\s*(?:것|방식|기법)|무엇을\s*(?:많이\s*)?(?:사용|쓰)|"
-                              r"알고\s*있는|which|what (?:methods|techniques|kinds)")
 
 
 def plain(text: str) -> str:
@@ -50,13 +44,14 @@ def reference_units(card: Card) -> list[str]:
     short: list[str] = []
     for block in [card.answer, *card.notes]:
         for line in block.split("\n"):
-            for sentence in SENTENCE.split(plain(line)):
+            for sentence in REFERENCE_SENTENCE_BREAK.split(plain(line)):
                 sentence = sentence.strip(" :-–")
                 if len(squash(sentence)) < MIN_UNIT_CHARS:
                     short += [sentence] if squash(sentence) else []
                     continue
                 units.append(sentence)
-                clauses = [c.strip() for c in CLAUSE.split(sentence) if len(squash(c)) >= MIN_UNIT_CHARS]
+                clauses = [c.strip() for c in REFERENCE_CLAUSE_BREAK.split(sentence)
+                           if len(squash(c)) >= MIN_UNIT_CHARS]
                 if len(clauses) > 1:
                     units += clauses
     # Short pieces beside longer ones are fragments ("예:", "O(n)"); alone they are the answer.
@@ -86,21 +81,21 @@ def _base_form(word: str) -> str:
     """Korean without its particle, English without a plural or possessive s."""
     if word[0] >= "\uac00":
         return _stem(word)
-    return re.sub(r"(?:'s|s'?)$", "", word) if len(word) > 4 else word
+    return ENGLISH_PLURAL_END.sub("", word) if len(word) > 4 else word
 
 
 def _meaningful(word: str) -> bool:
     """Short lower-case Latin pieces ("co" of co-adaptation, "by") match everywhere; acronyms do not."""
     if word in PARTICLES:
         return False  # a particle glued to an English word: "feature의"
-    return word.lower() not in GENERIC and bool(squash(word)) and (
+    return word.lower() not in CONTENT_STOPWORDS and bool(squash(word)) and (
         not word.isascii() or not word.isalpha() or len(word) >= 3 or word.isupper())
 
 
 def content_words(text: str) -> list[str]:
     """The words of a keyword or sentence that carry meaning, particles and generic words dropped."""
     words = []
-    for match in WORD.finditer(text):
+    for match in CONTENT_WORD.finditer(text):
         word = _base_form(match.group(0))
         if _meaningful(word):
             words.append(word)
@@ -174,7 +169,7 @@ def is_name(keyword: str, card: Card) -> bool:
     """A keyword that names a method ("Beam search", "He init") rather than stating a claim, in a
     question that asks for methods: Latin words only, and not the subject the question already
     names (that would credit any answer)."""
-    if not NAME_HINT.match(keyword.strip()) or len(keyword.split()) > 3:
+    if not METHOD_NAME_SHAPE.match(keyword.strip()) or len(keyword.split()) > 3:
         return False
     return bool(ASKS_FOR_METHODS.search(card.title)) and squash(keyword) not in squash(card.title)
 

@@ -35,6 +35,16 @@ from interviewer.core.verdicts import VERDICT_CREDIT, Verdict
 from interviewer.grading.crossencoder import GradingModel, keypoint_text
 from interviewer.grading.verdict_layer import Signals
 from interviewer.index.store import Store, keypoint_texts
+from interviewer.lang.patterns import (
+    ASIDE_PARTICLE,
+    ASIDE_WORD,
+    LIST_ITEM_SEPARATOR,
+    NEGATIVE_KEYWORD_TERM,
+    OBJECT_PARTICLE,
+    REVERSAL,
+    SHORT_ASCII_TERM,
+    TOPIC_BREAK,
+)
 from interviewer.lang.text import (
     Glossary,
     Segment,
@@ -46,6 +56,7 @@ from interviewer.lang.text import (
     sentence_pieces,
     squash,
 )
+from interviewer.lang.words import EXPLANATION_FILLER
 
 MAX_ANSWER_BYTES = 100_000
 MAX_EMBEDDED_CLAUSES = 32  # sentences that share words with a key point, analysed and embedded
@@ -59,11 +70,6 @@ CLAIM_ROLES = ("keyword", "explanation", "claim")
 MAX_SUPPORT_WORDS = 12  # words of a learned key point's reference pieces weighed beside its keyword
 UNANCHORED_CLAIMS = 2  # reference pieces that stand in for the anchors of a keyword found nowhere in its card
 MIN_OWN_WORDS = 2       # content words beyond the card's own keywords that make a clause an explanation
-# Words that carry no claim: generic verbs and nouns, and what introduces a name ("약자", "줄임말").
-FILLER = {"쓰", "사용", "사용하", "하", "되", "있", "없", "같", "보", "알", "이유", "때문", "경우", "방법", "기법",
-          "문제", "줄임말", "약자", "의미", "뜻", "말", "것", "수", "등", "거", "기반", "정도", "중요", "특징",
-          "use", "used", "uses", "stands", "short", "means", "called", "method", "technique"}
-LIST_ITEM = re.compile(r",|、|/|·|\s및\s|\sand\s")
 
 # Calibrated on tests/data/grading_dev.jsonl (see docs/grader.md "Grader accuracy"); margins are over
 # the best claim of any other card, similarities are e5 cosines between clause and claim.
@@ -101,14 +107,6 @@ CURATED = Thresholds(LEXICAL_MARGIN, SEMANTIC_MARGIN, SEMANTIC_FLOOR, PARTIAL_MA
 # read without curation and on tests/data/team_dev.jsonl.
 LEARNED = Thresholds(lexical_margin=-0.02, semantic_margin=0.04, semantic_floor=0.0, partial_margin=0.015,
                      lexical_share=0.1, semantic_words=False)
-SHORT_ASCII = re.compile(r"^[a-z0-9]{1,3}$")
-# A term that is itself negative ("개입하지 않", "without manual"): a negation matching it states the claim.
-NEGATIVE_TERM = re.compile(r"않|없|아니|못하|not|without|n't|cannot")
-# Words that turn a statement around ("오히려 심해진다", "makes it worse"). e5 barely separates a claim
-# from its reversal, so a clause that matches a key point's words is only judged by its nearest
-# wrong claim when it also carries such a word.
-REVERSAL = re.compile(r"(?i)(오히려|심해|악화|나빠|효과가\s*없|필요\s*없|관계\s*없|상관\s*없|무관|반대로|"
-                      r"\bworse\b|\bno effect\b|\buseless\b|\bopposite\b)")
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,7 @@ def build_term_groups(kp: KeyPoint, glossary: Glossary) -> list[TermGroup]:
             key = squash(alt)
             if not key:
                 continue
-            if SHORT_ASCII.match(key):
+            if SHORT_ASCII_TERM.match(key):
                 words.append(re.compile(rf"(?<![a-z0-9]){re.escape(normalize(alt).strip())}(?![a-z])"))
             else:
                 squashed.append(key)
@@ -182,19 +180,6 @@ class BindingModel:
     def of(cls, binding: Binding) -> BindingModel:
         return cls(*(tuple(word_pattern(w) for w in words)
                      for words in (binding.about, binding.says, binding.wrong, binding.other)))
-
-
-# What follows a mention tells whether the claim around it is about it (Kiwi's particles, read off the
-# text): a subject or topic ("Xavier는", "Tanh도", "sigmoid의") says what follows of it; an object
-# ("He를", "He init을") takes what comes before ("sigmoid에는 He를"); a mention that is compared, listed
-# or a place ("sigmoid랑", "tanh에는", "ReLU로") is neither, and so is an English one after "than", "like"….
-OBJECT_PARTICLE = re.compile(r"^\s?[^\s,.]{0,12}?(?:을|를)(?:\s|$|,)")
-ASIDE_PARTICLE = re.compile(r"^(?:이랑|랑|와|과|하고|처럼|보다|같이|만큼|에|이나|나|으로|로)"
-                            # an item of a list, described before it ("…를 고려하는 Xavier(Glorot) init, …")
-                            r"|^(?:\([^)]*\))?(?:\s?(?:[a-z_]+|초기화|방식|함수))?\s*[,/·]")
-# A new topic after a clause boundary ("…이고, 한 번에 얼마나 움직일지 보폭은 …") ends the subject's span.
-TOPIC_BREAK = re.compile(r"[,;]\s*(?:[^\s,]+\s){0,5}?[^\s,]+(?:은|는)\s")
-ASIDE_WORD = re.compile(r"(?i)\b(?:than|like|unlike|as|with|for|to|of|from|over|versus|vs)\s*$")
 
 
 def subject_spans(text: str, subjects: list[tuple[int, re.Pattern]]) -> list[tuple[int, str]]:
@@ -273,7 +258,7 @@ class KeyPointModel:
             after_squashed, after_normalized = squash(after), normalize(after)
             hits = [(group, alt) for group in groups if (alt := group.hit(squashed, normalized)) is not None]
             # "they cannot co-adapt": the negation is one of the key point's own words, so it states the claim
-            if any(NEGATIVE_TERM.search(alt) for _, alt in hits):
+            if any(NEGATIVE_KEYWORD_TERM.search(alt) for _, alt in hits):
                 continue
             if any(group.hit(after_squashed, after_normalized) is None for group, _ in hits):
                 return True
@@ -441,7 +426,7 @@ class Grader:
         if mentioned_in_list(segment, model.groups[:model.keyword_groups]):
             # "… 있고 skip connection, residual learning, identity mapping": only what is said
             # beside the list can explain
-            words = {squash(w) for item in LIST_ITEM.split(segment.text) if len(item.split()) > 3
+            words = {squash(w) for item in LIST_ITEM_SEPARATOR.split(segment.text) if len(item.split()) > 3
                      for w in content_words(item)}
         return len({key for key in words - named if len(key) >= 2}) >= MIN_OWN_WORDS
 
@@ -449,7 +434,7 @@ class Grader:
         """Words an answer gets for free: the question's and every keyword's of the card, and filler."""
         cached = self._free_words.get(card.id)
         if cached is None:
-            words = {squash(w) for w in content_words(card.title)} | FILLER
+            words = {squash(w) for w in content_words(card.title)} | EXPLANATION_FILLER
             for kp in card.keypoints:
                 words |= {squash(alt) for concept in kp.terms for alt in concept}
                 words |= {squash(w) for concept in kp.terms for alt in concept for w in content_words(alt)}
@@ -687,7 +672,7 @@ def select_pieces(pieces: list[tuple[int, str]], models: list[KeyPointModel]) ->
 def mentioned_in_list(segment: Segment, groups: list[TermGroup]) -> bool:
     """Is a keyword only an item of a list inside the clause ("…가 있고 skip connection, residual learning,
     identity mapping")? Items of three words or fewer, three items or more."""
-    items = [item for item in LIST_ITEM.split(segment.text) if item.strip()]
+    items = [item for item in LIST_ITEM_SEPARATOR.split(segment.text) if item.strip()]
     if len(items) < 3:
         return False
     for item in items:

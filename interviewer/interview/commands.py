@@ -8,11 +8,10 @@ from __future__ import annotations
 import re
 
 from interviewer.lang.text import squash
+from interviewer.lang.words import DONT_KNOW_ANSWERS
 
 # Stored as the answer of a '모르겠습니다' turn, and the button's label in the app.
 DONT_KNOW = "모르겠습니다"
-DONT_KNOW_SAYINGS = {"모르겠습니다", "모르겠어요", "잘모르겠습니다", "잘모르겠어요", "모름", "몰라요",
-                     "idontknow", "idon'tknow", "idk", "dontknow"}
 CHAT_COMMANDS = {"/hint": "hint", "/힌트": "hint", "/skip": "skip", "/건너뛰기": "skip",
                  "/모르겠습니다": "dont_know", "/dontknow": "dont_know", "/quit": "finish",
                  "/종료": "finish", "/finish": "finish", "/demo": "run_demo", "/예시": "run_demo"}
@@ -31,4 +30,4 @@ def chat_command(text: str) -> tuple[str, str | None]:
 
 def is_dont_know(answer: str) -> bool:
     """The whole answer is "I don't know" (in any of its usual spellings)."""
-    return squash(answer).rstrip(".!") in DONT_KNOW_SAYINGS
+    return squash(answer).rstrip(".!") in DONT_KNOW_ANSWERS

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from interviewer.core.verdicts import VERDICTS
+from interviewer.lang.patterns import REPLY_SENTENCE_END
 from interviewer.lang.text import squash
 from interviewer.llm.failures import LLMFailure
 from interviewer.llm.prompts import DELIMITER
@@ -17,7 +18,6 @@ from interviewer.llm.prompts import DELIMITER
 MIN_HANGUL_SHARE = 0.3  # of the words: Korean prose with English terms is well above, English is 0
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-SENTENCE_END = re.compile(r"[.?!。]|[다요죠까](?=\s|$)")
 MARKUP = re.compile(r"```|^\s*#", re.MULTILINE)  # a code block or a heading in what should be prose
 ENGLISH_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*")
 MIN_EVIDENCE_CHARS = 4
@@ -72,10 +72,10 @@ def check_prose(text: str, limit: int, forbidden: Sequence[str] = (), shape: str
 
 def trim_to_sentence(text: str, limit: int) -> str:
     """Cut a long or truncated reply after its last complete sentence within `limit` chars."""
-    if len(text) <= limit and SENTENCE_END.search(text[-2:] + " "):
+    if len(text) <= limit and REPLY_SENTENCE_END.search(text[-2:] + " "):
         return text
     head = text[:limit]
-    ends = [m.end() for m in SENTENCE_END.finditer(head)]
+    ends = [m.end() for m in REPLY_SENTENCE_END.finditer(head)]
     return head[:ends[-1]].strip() if ends else head.strip()
 
 
@@ -88,7 +88,7 @@ def trim_to_question(text: str, limit: int) -> str:
 
 
 def first_sentence(text: str, limit: int) -> str:
-    end = SENTENCE_END.search(text)
+    end = REPLY_SENTENCE_END.search(text)
     return text[:end.end()].strip() if end and end.end() <= limit else trim_to_sentence(text, limit)
 
 
