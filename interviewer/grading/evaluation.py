@@ -17,9 +17,7 @@ from pathlib import Path
 
 from interviewer.core.errors import UserError
 from interviewer.core.models import Grade, KeyPointResult
-from interviewer.core.verdicts import VERDICTS
-
-LABELS = ("covered", "missing", "contradicted")
+from interviewer.core.verdicts import LABELS, VERDICTS, as_label
 
 
 @dataclass
@@ -247,11 +245,6 @@ def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
         confusion={h: {v: confusion[h][v] for v in VERDICTS} for h in confusion},
         grade_confusion=_grade_confusion(humans, predicted_grades), worst=misses[:worst],
         twins=twin_figures(outcomes))
-
-
-def as_label(verdict: str) -> str:
-    """A grader verdict as a human label: `partial` is not covered."""
-    return "missing" if verdict == "partial" else verdict
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str], labels: Sequence[str]) -> float:
