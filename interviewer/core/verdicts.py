@@ -7,6 +7,7 @@ listing and the report all read these; none defines its own.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 Verdict = Literal["covered", "partial", "missing", "contradicted"]
@@ -27,6 +28,23 @@ VERDICT_NOTES: dict[str, str] = {"partial": "부분적으로 언급", "contradic
 STUDY_ORDER: dict[str, int] = {"contradicted": 0, "missing": 1, "partial": 2}
 # Verdicts that send a key point back to the start of its review schedule.
 MISSED: tuple[Verdict, ...] = ("missing", "contradicted")
+
+
+class Method(StrEnum):
+    """How a key point's verdict was reached. Its value is what JSON, history and reports hold."""
+
+    NONE = "none"                    # nothing in the answer bore on it
+    MODEL = "model"                  # the cross-encoder and the verdict layer
+    LLM = "llm"                      # the LLM judge replaced the grader's verdict
+    DONT_KNOW = "dont_know"          # the candidate said they did not know
+    # The clause analysis' reasons, read by the verdict layer as features:
+    LEXICAL = "lexical"
+    LEXICAL_SEMANTIC = "lexical+semantic"
+    SEMANTIC = "semantic"
+    NEGATION = "negation"
+    BINDING = "binding"
+    CONTRADICTION_CLAIM = "contradiction-claim"
+    PARTIAL = "partial"
 
 
 def as_label(verdict: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from interviewer.core.errors import UserError
 from interviewer.core.models import Grade, KeyPointResult
-from interviewer.core.verdicts import LABELS, VERDICTS, as_label
+from interviewer.core.verdicts import LABELS, VERDICTS, Method, as_label
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Outcome:
         """Verdicts by keyword; curated key points count only on cards that have no seed keywords."""
         return {kp.keyword: kp.verdict for kp in self.scored()}
 
-    def methods(self) -> dict[str, str]:
+    def methods(self) -> dict[str, Method]:
         return {kp.keyword: kp.method for kp in self.scored()}
 
     def scored(self) -> list[KeyPointResult]:
@@ -153,7 +153,7 @@ class Report:
     n_answers: int
     covered: Counts
     by_kind: dict[str, KindFigures]
-    by_method: dict[str, MethodCounts]
+    by_method: dict[Method, MethodCounts]
     contradicted_recall: float | None
     keyword_kappa: float
     spearman: float
@@ -206,7 +206,7 @@ def read_examples(path: Path) -> list[Example]:
 
 def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
     covered, by_kind = Counts(), defaultdict[str, KindFigures](KindFigures)
-    by_method = defaultdict[str, MethodCounts](MethodCounts)
+    by_method = defaultdict[Method, MethodCounts](MethodCounts)
     confusion: dict[str, Counter[str]] = {label: Counter() for label in LABELS}
     pairs: list[tuple[str, str]] = []
     contradicted_total = contradicted_found = 0
@@ -383,7 +383,7 @@ def compare_judge(plain: list[Outcome], judged: list[Outcome], calls: int, failu
     for outcome in judged:
         for kp in outcome.scored():
             human = outcome.example.labels.get(kp.keyword)
-            if kp.method != "llm" or kp.deterministic_verdict is None or human is None:
+            if kp.method != Method.LLM or kp.deterministic_verdict is None or human is None:
                 continue
             before, after = as_label(kp.deterministic_verdict) == human, as_label(kp.verdict) == human
             comparison.changed += 1

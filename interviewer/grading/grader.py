@@ -31,7 +31,7 @@ from interviewer.bank.cards import Bank
 from interviewer.bank.keypoints import content_words, reference_units
 from interviewer.core.errors import UserError
 from interviewer.core.models import Binding, Card, Grade, KeyPoint, KeyPointResult
-from interviewer.core.verdicts import VERDICT_CREDIT, Verdict
+from interviewer.core.verdicts import VERDICT_CREDIT, Method, Verdict
 from interviewer.grading.crossencoder import GradingModel, keypoint_text
 from interviewer.grading.verdict_layer import Signals
 from interviewer.index.store import KEYPOINTS, Store, keypoint_texts
@@ -512,7 +512,7 @@ class Grader:
         return float(np.max((similarity - background)[on_topic])) if on_topic.any() else -1.0
 
     def _empty_grade(self, card: Card, notices: list[str]) -> Grade:
-        results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method="none", curated=kp.curated)
+        results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.NONE, curated=kp.curated)
                    for kp in card.keypoints]
         return Grade(card_id=card.id, score=0, grade=0, keypoints=results, notices=notices)
 
@@ -545,7 +545,7 @@ def final_verdict(signals: Signals, probabilities: dict[str, float], nearest: st
     same = analysis.evidence is not None and (analysis.verdict == verdict or {verdict, analysis.verdict} <= CREDITED)
     evidence = None if verdict == "missing" else analysis.evidence if same else nearest
     return KeyPointResult(keyword=analysis.keyword, verdict=verdict, evidence=evidence,
-                          similarity=analysis.similarity, method="model", curated=analysis.curated)
+                          similarity=analysis.similarity, method=Method.MODEL, curated=analysis.curated)
 
 
 @dataclass(frozen=True)
@@ -594,18 +594,18 @@ def claims_are_negated(model: KeyPointModel) -> bool:
 
 def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds = CURATED) -> KeyPointResult:
     """The verdict for one key point from the evidence of every clause."""
-    def result(verdict: Verdict, ev: ClauseEvidence | None, method: str) -> KeyPointResult:
+    def result(verdict: Verdict, ev: ClauseEvidence | None, method: Method) -> KeyPointResult:
         return KeyPointResult(keyword=kp.keyword, verdict=verdict, evidence=ev.segment.text if ev else None,
                               similarity=round(ev.similarity, 4) if ev else None, method=method,
                               curated=kp.curated)
 
     t = thresholds
 
-    def matched(ev: ClauseEvidence) -> str | None:
+    def matched(ev: ClauseEvidence) -> Method | None:
         if ev.lexical and ev.margin >= t.lexical_margin:
-            return "lexical+semantic" if ev.margin >= t.semantic_margin else "lexical"
+            return Method.LEXICAL_SEMANTIC if ev.margin >= t.semantic_margin else Method.LEXICAL
         if ev.margin >= t.semantic_margin and ev.similarity >= t.semantic_floor and ev.lexical_groups > 0:
-            return "semantic"
+            return Method.SEMANTIC
         return None
 
     covering, contradicting, partial = [], [], []
@@ -614,23 +614,23 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
         wrong_claim = _nearer_wrong_claim(ev)
         negated = ev.denied
         if ev.swapped:
-            contradicting.append((ev, "binding"))
+            contradicting.append((ev, Method.BINDING))
         elif ev.elsewhere:
             continue
         elif method and (negated or wrong_claim):
-            contradicting.append((ev, "negation" if negated else "contradiction-claim"))
+            contradicting.append((ev, Method.NEGATION if negated else Method.CONTRADICTION_CLAIM))
         elif wrong_claim and ev.margin >= t.partial_margin:
-            contradicting.append((ev, "contradiction-claim"))
+            contradicting.append((ev, Method.CONTRADICTION_CLAIM))
         elif method and (ev.explanatory or kp.named):
             covering.append((ev, method))
         elif method or (ev.lexical_groups and ev.margin >= t.partial_margin):
-            partial.append((ev, method or "partial"))
+            partial.append((ev, method or Method.PARTIAL))
     # "X가 아니라 Y": a denied word-for-word mention outweighs a merely similar clause elsewhere; when
     # an answer both states a point and denies it in so many words, its last word on it counts.
     denied = [pair for pair in contradicting if pair[0].lexical or pair[0].swapped]
     if denied and covering and last_start(denied) > last_start(covering):
         covering = []
-    if covering and not (denied and all(method == "semantic" for _, method in covering)):
+    if covering and not (denied and all(method == Method.SEMANTIC for _, method in covering)):
         ev, method = max(covering, key=lambda pair: pair[0].margin)
         return result("covered", ev, method)
     contradicting = denied or contradicting
@@ -642,11 +642,11 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
         return result("partial", ev, method)
     best = max(evidence, key=lambda e: e.margin, default=None)
     return KeyPointResult(keyword=kp.keyword, verdict="missing", evidence=None,
-                          similarity=round(best.similarity, 4) if best else None, method="none",
+                          similarity=round(best.similarity, 4) if best else None, method=Method.NONE,
                           curated=kp.curated)
 
 
-def last_start(pairs: list[tuple[ClauseEvidence, str]]) -> int:
+def last_start(pairs: list[tuple[ClauseEvidence, Method]]) -> int:
     return max(ev.segment.start for ev, _ in pairs)
 
 

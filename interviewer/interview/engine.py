@@ -34,7 +34,7 @@ from fsrs import Scheduler
 from interviewer.bank.cards import Bank
 from interviewer.core.clock import local_zone
 from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
-from interviewer.core.verdicts import VERDICT_RANK
+from interviewer.core.verdicts import VERDICT_RANK, Method
 from interviewer.grading.grader import Tally
 from interviewer.history import progress
 from interviewer.history.sqlite import EventScope, History, SessionRecord, Turn, Tx, now
@@ -112,7 +112,7 @@ def merge_grades(card: Card, grades: list[Grade]) -> Grade:
 def all_missing(card: Card) -> Grade:
     """The grade of "I don't know": every key point missed, nothing guessed."""
     return Grade(card_id=card.id, score=0, grade=0, keypoints=[
-        KeyPointResult(keyword=kp.keyword, verdict="missing", method="dont_know", curated=kp.curated)
+        KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.DONT_KNOW, curated=kp.curated)
         for kp in card.keypoints])
 
 
