@@ -40,6 +40,7 @@ from interviewer.history import progress
 from interviewer.history.sqlite import EventScope, History, SessionRecord, Turn, Tx, now
 from interviewer.interview import planning, steps
 from interviewer.interview.commands import DONT_KNOW, chat_command, is_dont_know
+from interviewer.interview.events import TAKES_TEXT, Event
 from interviewer.interview.planning import Options
 from interviewer.interview.voice import TemplateVoice, VoiceStats, counting
 from interviewer.lang.phrasing import clue
@@ -229,8 +230,12 @@ class Interview:
     def message(self, text: str) -> steps.Step:
         """A chat line: a command (`/hint`, `/numpy CODE`, `/demo`, …) is its event, anything else an answer."""
         event, argument = chat_command(text)
-        handler = getattr(self, event)
-        return handler() if argument is None else handler(argument)
+        return self.on(event, argument or "")
+
+    def on(self, event: Event, text: str = "") -> steps.Step:
+        """Handle one event; the text goes to the events that take it."""
+        handler = HANDLERS[event]
+        return handler(self, text) if event in TAKES_TEXT else handler(self)
 
     @counted
     def answer(self, text: str) -> steps.Step:
@@ -531,3 +536,11 @@ class Interview:
         with self._writing() as tx:
             tx.llm_usage(self.session)
         return steps.Closing(self.llm.drain_notices(), prose, report)
+
+
+# Which method handles each event (`Interview.on`).
+HANDLERS: dict[Event, Callable[..., steps.Step]] = {
+    Event.ANSWER: Interview.answer, Event.MESSAGE: Interview.message, Event.HINT: Interview.hint,
+    Event.SKIP: Interview.skip, Event.DONT_KNOW: Interview.dont_know, Event.RUN_CODE: Interview.run_code,
+    Event.RUN_DEMO: Interview.run_demo, Event.FINISH: Interview.finish,
+}

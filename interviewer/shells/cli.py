@@ -18,6 +18,7 @@ from interviewer import __version__
 from interviewer.core.errors import UserError
 from interviewer.core.models import Grade, to_json
 from interviewer.core.verdicts import VERDICT_MARKS
+from interviewer.interview.events import Event
 from interviewer.interview.planning import (
     DEFAULT_MAX_FOLLOW_UPS,
     DEFAULT_QUESTIONS,
@@ -182,7 +183,7 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
             if line.strip() == "/help":
                 print(CHAT_HELP)
                 continue
-            step = sessions.act(interview.session.id, "message", line)
+            step = sessions.act(interview.session.id, Event.MESSAGE, line)
             print()
             show(say(step, "terminal"))
             print(saved_figures(step, rt), end="", flush=True)
