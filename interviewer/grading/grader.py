@@ -92,15 +92,13 @@ class Thresholds:
     semantic_floor: float   # ...and close to one of its claims in absolute terms
     partial_margin: float   # near the key point, but not enough to credit it
     lexical_share: float = 1.0  # learned key points: share of their word weight a lexical hit needs
-    keyword_share: float = -1.0  # ...and more than this share of the keyword's own words
-    semantic_words: bool = True  # the semantic path needs at least one of the key point's words
 
 
 CURATED = Thresholds(LEXICAL_MARGIN, SEMANTIC_MARGIN, SEMANTIC_FLOOR, PARTIAL_MARGIN)
 # Learned key points (the bank's own words, no curated claims), tuned on tests/data/grading_dev.jsonl
 # read without curation and on tests/data/team_dev.jsonl.
 LEARNED = Thresholds(lexical_margin=-0.02, semantic_margin=0.04, semantic_floor=0.0, partial_margin=0.015,
-                     lexical_share=0.1, semantic_words=False)
+                     lexical_share=0.1)
 SHORT_ASCII = re.compile(r"^[a-z0-9]{1,3}$")
 # A term that is itself negative ("개입하지 않", "without manual"): a negation matching it states the claim.
 NEGATIVE_TERM = re.compile(r"않|없|아니|못하|not|without|n't|cannot")
@@ -249,13 +247,12 @@ class KeyPointModel:
                         return kind
         return None
 
-    def lexical_share(self, segment: Segment) -> tuple[float, float]:
-        """(share of all the key point's word weight, share of the keyword's own) found in the clause."""
+    def lexical_share(self, segment: Segment) -> float:
+        """The share of the key point's word weight found in the clause."""
         hits = [g.hit_segment(segment) for g in self.groups]
-        total, own = sum(self.weights), sum(self.weights[:self.keyword_groups])
+        total = sum(self.weights)
         found = sum(w for w, hit in zip(self.weights, hits, strict=True) if hit)
-        found_own = sum(w for w, hit in zip(self.weights[:self.keyword_groups], hits, strict=False) if hit)
-        return (found / total if total else 0.0, found_own / own if own else 0.0)
+        return found / total if total else 0.0
 
     def denied_in(self, segment: Segment) -> bool:
         """Does a negation of the clause govern this key point's own words? A negation elsewhere in the
@@ -475,9 +472,8 @@ class Grader:
         for i, segment in enumerate(segments):
             explains, negation = None, model.denied_in(segment)
             if kp.learned:
-                share, own = model.lexical_share(segment)
-                lexical = share >= LEARNED.lexical_share and own > LEARNED.keyword_share
-                n_hit = int(share > 0 or not LEARNED.semantic_words)
+                lexical = model.lexical_share(segment) >= LEARNED.lexical_share
+                n_hit = 1  # a learned key point's semantic path needs none of its words
                 explains = segment.explanatory and self._explains(segment, model, card)
             else:
                 n_hit = sum(g.hit_segment(segment) for g in model.groups)
