@@ -149,7 +149,9 @@ def twin_figures(outcomes: list[Outcome]) -> dict[str, TwinFigures]:
 
 
 @dataclass
-class Report:
+class AccuracyReport:
+    """The grader's agreement with the human labels of one file (`interviewer eval`); not the
+    feedback report of a session, which is `reports.report.Report`."""
     n_answers: int
     covered: Counts
     by_kind: dict[str, KindFigures]
@@ -204,7 +206,7 @@ def read_examples(path: Path) -> list[Example]:
     return examples
 
 
-def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
+def evaluate(outcomes: list[Outcome], worst: int = 10) -> AccuracyReport:
     covered, by_kind = Counts(), defaultdict[str, KindFigures](KindFigures)
     by_method = defaultdict[Method, MethodCounts](MethodCounts)
     confusion: dict[str, Counter[str]] = {label: Counter() for label in LABELS}
@@ -236,7 +238,7 @@ def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
     humans = [o.example.grade for o in outcomes]
     predicted_grades = [o.predicted.grade for o in outcomes]
     misses.sort(key=lambda m: (m["kind_of_error"] != "wrong credit", -len(m["answer"])))
-    return Report(
+    return AccuracyReport(
         n_answers=len(outcomes), covered=covered, by_kind=dict(by_kind), by_method=dict(by_method),
         contradicted_recall=contradicted_found / contradicted_total if contradicted_total else None,
         keyword_kappa=cohen_kappa([h for h, _ in pairs], [p for _, p in pairs], LABELS),
@@ -315,7 +317,7 @@ def _grade_confusion(human: list[int], predicted: list[int], n_classes: int = 5)
     return matrix
 
 
-def format_report(report: Report) -> str:
+def format_accuracy(report: AccuracyReport) -> str:
     c = report.covered
     lines = [
         f"answers: {report.n_answers}",
@@ -361,8 +363,8 @@ def format_report(report: Report) -> str:
 @dataclass
 class JudgeComparison:
     """The same labelled file graded without and with the LLM judge, and what the judge changed."""
-    without: Report
-    with_judge: Report
+    without: AccuracyReport
+    with_judge: AccuracyReport
     changed: int = 0
     fixed: int = 0
     broke: int = 0
@@ -408,5 +410,5 @@ def format_comparison(comparison: JudgeComparison) -> str:
         lines.append(f"  {name:<22}{cell(figure(comparison.without)):>10}{cell(figure(comparison.with_judge)):>10}")
     lines += [f"judge: {comparison.calls} LLM calls, {comparison.failures} failed",
               f"judge changed {comparison.changed} keyword verdicts: {comparison.fixed} now agree with the human, "
-              f"{comparison.broke} no longer do", "", "with the judge:", format_report(comparison.with_judge)]
+              f"{comparison.broke} no longer do", "", "with the judge:", format_accuracy(comparison.with_judge)]
     return "\n".join(lines)

@@ -423,8 +423,8 @@ def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
         Outcome,
         compare_judge,
         evaluate,
+        format_accuracy,
         format_comparison,
-        format_report,
         read_examples,
     )
 
@@ -437,7 +437,7 @@ def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
         if args.json:
             print_json(report.as_dict())
         else:
-            print(format_report(report))
+            print(format_accuracy(report))
         return 0
     judge = rt.grader
     judged = [Outcome(ex, judge.grade(card, ex.answer)) for ex, card in zip(examples, cards, strict=True)]
