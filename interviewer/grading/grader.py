@@ -47,6 +47,8 @@ from interviewer.lang.text import (
     squash,
 )
 
+# The longest answer the grader reads, for text handed to it directly (`grade`, `eval`, the API); an
+# interview cuts answers much shorter first (interview.engine.MAX_ANSWER_CHARS), so never reaches it.
 MAX_ANSWER_BYTES = 100_000
 MAX_EMBEDDED_CLAUSES = 32  # sentences that share words with a key point, analysed and embedded
 MAX_EMBED_CHARS = 300

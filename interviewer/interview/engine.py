@@ -52,7 +52,9 @@ from interviewer.settings import DEFAULT_LEARN_AHEAD
 if TYPE_CHECKING:
     from interviewer.runtime import Runtime
 
-MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice; documented in the README
+# An interview answer (chat or app) longer than this is cut here, with a notice, before it is graded
+# and kept; 5,000 characters are at most 20 KB of UTF-8, under the grader's own MAX_ANSWER_BYTES.
+MAX_ANSWER_CHARS = 5_000
 DEEPER_SCORE = 60  # an answer at least this good earns a deeper follow-up rather than a probe
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[- ][A-Za-z][A-Za-z0-9]*)*")
 
