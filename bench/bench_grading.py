@@ -23,11 +23,12 @@ from common import percentile, runtime_for
 from synth_bank import write_bank
 
 from interviewer.bank.cards import split_sentences
+from interviewer.grading.grader import MAX_ANSWER_BYTES
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 DEV_SET = DATA / "grading_dev.jsonl"
 TEAM_BANK, TEAM_SET = DATA / "team_dev_bank.md", DATA / "team_dev.jsonl"  # a team's own bank, no curation
-LONG_ANSWER_BYTES = 100_000
+LONG_ANSWER_BYTES = MAX_ANSWER_BYTES  # the longest answer the grader reads
 
 
 def dev_answers(path: Path = DEV_SET) -> list[tuple[str, str]]:

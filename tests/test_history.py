@@ -24,7 +24,7 @@ def make_session(session_id: str = "s1") -> SessionRecord:
 def make_grade(card_id: str = "a") -> Grade:
     return Grade(card_id=card_id, score=50, grade=2, keypoints=[
         KeyPointResult(keyword="학습률", verdict="covered", evidence="학습률이 크면 발산합니다", similarity=0.91,
-                       method="claim"),
+                       method="model"),
         KeyPointResult(keyword="momentum", verdict="missing")])
 
 

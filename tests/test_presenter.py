@@ -35,7 +35,7 @@ NO_ANSWER = Card(id="debugging", title="디버깅 노하우는?", keypoints=[Key
 
 
 def test_the_engine_holds_no_user_facing_text():
-    source = (ROOT / "interviewer" / "interview.py").read_text(encoding="utf-8")
+    source = (ROOT / "interviewer" / "interview" / "engine.py").read_text(encoding="utf-8")
     assert not re.findall(r"[\uac00-\ud7a3]+", source)
 
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from interviewer.core.models import KeyPointResult
+from interviewer.core.verdicts import LABELS
 from interviewer.grading.grader import COVERED_PROBABILITY, PARTIAL_PROBABILITY, final_verdict
-from interviewer.grading.verdict_layer import LABELS, N_FEATURES, Signals, VerdictLayer, features
+from interviewer.grading.verdict_layer import N_FEATURES, Signals, VerdictLayer, features
 
 
 def signals(verdict="covered", method="lexical", evidence="드롭아웃은 뉴런을 무작위로 끈다", learned=False,

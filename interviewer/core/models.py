@@ -11,7 +11,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interviewer.core.verdicts import Verdict
+from interviewer.core.verdicts import Method, Verdict
 
 CardKind = Literal["main", "follow_up", "practice"]
 # Where a key point's model comes from: reviewed curation, the bank alone, or a draft an LLM helped
@@ -97,9 +97,9 @@ class KeyPointResult(Model):
     verdict: Verdict
     evidence: str | None = None
     similarity: float | None = None
-    method: str = "none"
+    method: Method = Method.NONE
     curated: bool = False
-    # Set when an LLM judge's verdict replaced the grader's (method "llm"): the grader's own verdict.
+    # Set when an LLM judge's verdict replaced the grader's (method `llm`): the grader's own verdict.
     deterministic_verdict: Verdict | None = None
 
 

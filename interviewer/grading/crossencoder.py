@@ -21,8 +21,9 @@ import numpy as np
 
 from interviewer.core.errors import UserError
 from interviewer.core.models import Card, KeyPoint
+from interviewer.core.verdicts import LABELS
 from interviewer.grading.e5file import E5FileError, over_base, pair_text, read_model, write_model
-from interviewer.grading.verdict_layer import LABELS, Signals, VerdictLayer
+from interviewer.grading.verdict_layer import Signals, VerdictLayer
 
 ENCODER_FILES = ("layers.npz", "head.npz")
 FILES = (*ENCODER_FILES, "verdict.npz")

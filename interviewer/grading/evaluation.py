@@ -17,9 +17,7 @@ from pathlib import Path
 
 from interviewer.core.errors import UserError
 from interviewer.core.models import Grade, KeyPointResult
-from interviewer.core.verdicts import VERDICTS
-
-LABELS = ("covered", "missing", "contradicted")
+from interviewer.core.verdicts import LABELS, VERDICTS, Method, as_label
 
 
 @dataclass
@@ -42,7 +40,7 @@ class Outcome:
         """Verdicts by keyword; curated key points count only on cards that have no seed keywords."""
         return {kp.keyword: kp.verdict for kp in self.scored()}
 
-    def methods(self) -> dict[str, str]:
+    def methods(self) -> dict[str, Method]:
         return {kp.keyword: kp.method for kp in self.scored()}
 
     def scored(self) -> list[KeyPointResult]:
@@ -151,11 +149,13 @@ def twin_figures(outcomes: list[Outcome]) -> dict[str, TwinFigures]:
 
 
 @dataclass
-class Report:
+class AccuracyReport:
+    """The grader's agreement with the human labels of one file (`interviewer eval`); not the
+    feedback report of a session, which is `reports.report.Report`."""
     n_answers: int
     covered: Counts
     by_kind: dict[str, KindFigures]
-    by_method: dict[str, MethodCounts]
+    by_method: dict[Method, MethodCounts]
     contradicted_recall: float | None
     keyword_kappa: float
     spearman: float
@@ -206,9 +206,9 @@ def read_examples(path: Path) -> list[Example]:
     return examples
 
 
-def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
+def evaluate(outcomes: list[Outcome], worst: int = 10) -> AccuracyReport:
     covered, by_kind = Counts(), defaultdict[str, KindFigures](KindFigures)
-    by_method = defaultdict[str, MethodCounts](MethodCounts)
+    by_method = defaultdict[Method, MethodCounts](MethodCounts)
     confusion: dict[str, Counter[str]] = {label: Counter() for label in LABELS}
     pairs: list[tuple[str, str]] = []
     contradicted_total = contradicted_found = 0
@@ -238,7 +238,7 @@ def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
     humans = [o.example.grade for o in outcomes]
     predicted_grades = [o.predicted.grade for o in outcomes]
     misses.sort(key=lambda m: (m["kind_of_error"] != "wrong credit", -len(m["answer"])))
-    return Report(
+    return AccuracyReport(
         n_answers=len(outcomes), covered=covered, by_kind=dict(by_kind), by_method=dict(by_method),
         contradicted_recall=contradicted_found / contradicted_total if contradicted_total else None,
         keyword_kappa=cohen_kappa([h for h, _ in pairs], [p for _, p in pairs], LABELS),
@@ -247,11 +247,6 @@ def evaluate(outcomes: list[Outcome], worst: int = 10) -> Report:
         confusion={h: {v: confusion[h][v] for v in VERDICTS} for h in confusion},
         grade_confusion=_grade_confusion(humans, predicted_grades), worst=misses[:worst],
         twins=twin_figures(outcomes))
-
-
-def as_label(verdict: str) -> str:
-    """A grader verdict as a human label: `partial` is not covered."""
-    return "missing" if verdict == "partial" else verdict
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str], labels: Sequence[str]) -> float:
@@ -322,7 +317,7 @@ def _grade_confusion(human: list[int], predicted: list[int], n_classes: int = 5)
     return matrix
 
 
-def format_report(report: Report) -> str:
+def format_accuracy(report: AccuracyReport) -> str:
     c = report.covered
     lines = [
         f"answers: {report.n_answers}",
@@ -368,8 +363,8 @@ def format_report(report: Report) -> str:
 @dataclass
 class JudgeComparison:
     """The same labelled file graded without and with the LLM judge, and what the judge changed."""
-    without: Report
-    with_judge: Report
+    without: AccuracyReport
+    with_judge: AccuracyReport
     changed: int = 0
     fixed: int = 0
     broke: int = 0
@@ -390,7 +385,7 @@ def compare_judge(plain: list[Outcome], judged: list[Outcome], calls: int, failu
     for outcome in judged:
         for kp in outcome.scored():
             human = outcome.example.labels.get(kp.keyword)
-            if kp.method != "llm" or kp.deterministic_verdict is None or human is None:
+            if kp.method != Method.LLM or kp.deterministic_verdict is None or human is None:
                 continue
             before, after = as_label(kp.deterministic_verdict) == human, as_label(kp.verdict) == human
             comparison.changed += 1
@@ -415,5 +410,5 @@ def format_comparison(comparison: JudgeComparison) -> str:
         lines.append(f"  {name:<22}{cell(figure(comparison.without)):>10}{cell(figure(comparison.with_judge)):>10}")
     lines += [f"judge: {comparison.calls} LLM calls, {comparison.failures} failed",
               f"judge changed {comparison.changed} keyword verdicts: {comparison.fixed} now agree with the human, "
-              f"{comparison.broke} no longer do", "", "with the judge:", format_report(comparison.with_judge)]
+              f"{comparison.broke} no longer do", "", "with the judge:", format_accuracy(comparison.with_judge)]
     return "\n".join(lines)

@@ -31,7 +31,7 @@ from interviewer.bank.cards import Bank
 from interviewer.bank.keypoints import content_words, reference_units
 from interviewer.core.errors import UserError
 from interviewer.core.models import Binding, Card, Grade, KeyPoint, KeyPointResult
-from interviewer.core.verdicts import VERDICT_CREDIT, Verdict
+from interviewer.core.verdicts import VERDICT_CREDIT, Method, Verdict
 from interviewer.grading.crossencoder import GradingModel, keypoint_text
 from interviewer.grading.verdict_layer import Signals
 from interviewer.index.store import Store, keypoint_texts
@@ -58,6 +58,8 @@ from interviewer.lang.text import (
 )
 from interviewer.lang.words import EXPLANATION_FILLER
 
+# The longest answer the grader reads, for text handed to it directly (`grade`, `eval`, the API); an
+# interview cuts answers much shorter first (interview.engine.MAX_ANSWER_CHARS), so never reaches it.
 MAX_ANSWER_BYTES = 100_000
 MAX_EMBEDDED_CLAUSES = 32  # sentences that share words with a key point, analysed and embedded
 MAX_EMBED_CHARS = 300
@@ -98,15 +100,13 @@ class Thresholds:
     semantic_floor: float   # ...and close to one of its claims in absolute terms
     partial_margin: float   # near the key point, but not enough to credit it
     lexical_share: float = 1.0  # learned key points: share of their word weight a lexical hit needs
-    keyword_share: float = -1.0  # ...and more than this share of the keyword's own words
-    semantic_words: bool = True  # the semantic path needs at least one of the key point's words
 
 
 CURATED = Thresholds(LEXICAL_MARGIN, SEMANTIC_MARGIN, SEMANTIC_FLOOR, PARTIAL_MARGIN)
 # Learned key points (the bank's own words, no curated claims), tuned on tests/data/grading_dev.jsonl
 # read without curation and on tests/data/team_dev.jsonl.
 LEARNED = Thresholds(lexical_margin=-0.02, semantic_margin=0.04, semantic_floor=0.0, partial_margin=0.015,
-                     lexical_share=0.1, semantic_words=False)
+                     lexical_share=0.1)
 
 
 @dataclass(frozen=True)
@@ -234,13 +234,12 @@ class KeyPointModel:
                         return kind
         return None
 
-    def lexical_share(self, segment: Segment) -> tuple[float, float]:
-        """(share of all the key point's word weight, share of the keyword's own) found in the clause."""
+    def lexical_share(self, segment: Segment) -> float:
+        """The share of the key point's word weight found in the clause."""
         hits = [g.hit_segment(segment) for g in self.groups]
-        total, own = sum(self.weights), sum(self.weights[:self.keyword_groups])
+        total = sum(self.weights)
         found = sum(w for w, hit in zip(self.weights, hits, strict=True) if hit)
-        found_own = sum(w for w, hit in zip(self.weights[:self.keyword_groups], hits, strict=False) if hit)
-        return (found / total if total else 0.0, found_own / own if own else 0.0)
+        return found / total if total else 0.0
 
     def denied_in(self, segment: Segment) -> bool:
         """Does a negation of the clause govern this key point's own words? A negation elsewhere in the
@@ -452,9 +451,8 @@ class Grader:
         for i, segment in enumerate(segments):
             explains, negation = None, model.denied_in(segment)
             if kp.learned:
-                share, own = model.lexical_share(segment)
-                lexical = share >= LEARNED.lexical_share and own > LEARNED.keyword_share
-                n_hit = int(share > 0 or not LEARNED.semantic_words)
+                lexical = model.lexical_share(segment) >= LEARNED.lexical_share
+                n_hit = 1  # a learned key point's semantic path needs none of its words
                 explains = segment.explanatory and self._explains(segment, model, card)
             else:
                 n_hit = sum(g.hit_segment(segment) for g in model.groups)
@@ -489,7 +487,7 @@ class Grader:
         return float(np.max((similarity - background)[on_topic])) if on_topic.any() else -1.0
 
     def _empty_grade(self, card: Card, notices: list[str]) -> Grade:
-        results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method="none", curated=kp.curated)
+        results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.NONE, curated=kp.curated)
                    for kp in card.keypoints]
         return Grade(card_id=card.id, score=0, grade=0, keypoints=results, notices=notices)
 
@@ -522,7 +520,7 @@ def final_verdict(signals: Signals, probabilities: dict[str, float], nearest: st
     same = analysis.evidence is not None and (analysis.verdict == verdict or {verdict, analysis.verdict} <= CREDITED)
     evidence = None if verdict == "missing" else analysis.evidence if same else nearest
     return KeyPointResult(keyword=analysis.keyword, verdict=verdict, evidence=evidence,
-                          similarity=analysis.similarity, method="model", curated=analysis.curated)
+                          similarity=analysis.similarity, method=Method.MODEL, curated=analysis.curated)
 
 
 @dataclass(frozen=True)
@@ -571,18 +569,18 @@ def claims_are_negated(model: KeyPointModel) -> bool:
 
 def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds = CURATED) -> KeyPointResult:
     """The verdict for one key point from the evidence of every clause."""
-    def result(verdict: Verdict, ev: ClauseEvidence | None, method: str) -> KeyPointResult:
+    def result(verdict: Verdict, ev: ClauseEvidence | None, method: Method) -> KeyPointResult:
         return KeyPointResult(keyword=kp.keyword, verdict=verdict, evidence=ev.segment.text if ev else None,
                               similarity=round(ev.similarity, 4) if ev else None, method=method,
                               curated=kp.curated)
 
     t = thresholds
 
-    def matched(ev: ClauseEvidence) -> str | None:
+    def matched(ev: ClauseEvidence) -> Method | None:
         if ev.lexical and ev.margin >= t.lexical_margin:
-            return "lexical+semantic" if ev.margin >= t.semantic_margin else "lexical"
+            return Method.LEXICAL_SEMANTIC if ev.margin >= t.semantic_margin else Method.LEXICAL
         if ev.margin >= t.semantic_margin and ev.similarity >= t.semantic_floor and ev.lexical_groups > 0:
-            return "semantic"
+            return Method.SEMANTIC
         return None
 
     covering, contradicting, partial = [], [], []
@@ -591,23 +589,23 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
         wrong_claim = _nearer_wrong_claim(ev)
         negated = ev.denied
         if ev.swapped:
-            contradicting.append((ev, "binding"))
+            contradicting.append((ev, Method.BINDING))
         elif ev.elsewhere:
             continue
         elif method and (negated or wrong_claim):
-            contradicting.append((ev, "negation" if negated else "contradiction-claim"))
+            contradicting.append((ev, Method.NEGATION if negated else Method.CONTRADICTION_CLAIM))
         elif wrong_claim and ev.margin >= t.partial_margin:
-            contradicting.append((ev, "contradiction-claim"))
+            contradicting.append((ev, Method.CONTRADICTION_CLAIM))
         elif method and (ev.explanatory or kp.named):
             covering.append((ev, method))
         elif method or (ev.lexical_groups and ev.margin >= t.partial_margin):
-            partial.append((ev, method or "partial"))
+            partial.append((ev, method or Method.PARTIAL))
     # "X가 아니라 Y": a denied word-for-word mention outweighs a merely similar clause elsewhere; when
     # an answer both states a point and denies it in so many words, its last word on it counts.
     denied = [pair for pair in contradicting if pair[0].lexical or pair[0].swapped]
     if denied and covering and last_start(denied) > last_start(covering):
         covering = []
-    if covering and not (denied and all(method == "semantic" for _, method in covering)):
+    if covering and not (denied and all(method == Method.SEMANTIC for _, method in covering)):
         ev, method = max(covering, key=lambda pair: pair[0].margin)
         return result("covered", ev, method)
     contradicting = denied or contradicting
@@ -619,11 +617,11 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
         return result("partial", ev, method)
     best = max(evidence, key=lambda e: e.margin, default=None)
     return KeyPointResult(keyword=kp.keyword, verdict="missing", evidence=None,
-                          similarity=round(best.similarity, 4) if best else None, method="none",
+                          similarity=round(best.similarity, 4) if best else None, method=Method.NONE,
                           curated=kp.curated)
 
 
-def last_start(pairs: list[tuple[ClauseEvidence, str]]) -> int:
+def last_start(pairs: list[tuple[ClauseEvidence, Method]]) -> int:
     return max(ev.segment.start for ev, _ in pairs)
 
 

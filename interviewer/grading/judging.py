@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from interviewer.core.models import Card, Grade, KeyPointResult
+from interviewer.core.verdicts import Method
 from interviewer.llm import LLMClient, LLMFailure, answer_context, parse_judgement, render
 
 MAX_JUDGED = 3  # key points per answer sent to the judge; each costs one call
@@ -69,7 +70,7 @@ class JudgedGrader:
         if judged is None or judged[0] == result.verdict:
             return None
         verdict, span = judged
-        return result.model_copy(update={"verdict": verdict, "evidence": span, "method": "llm",
+        return result.model_copy(update={"verdict": verdict, "evidence": span, "method": Method.LLM,
                                          "deterministic_verdict": result.verdict})
 
 
@@ -87,7 +88,7 @@ def rescore(grade: Grade, results: list[KeyPointResult], answer: str) -> Grade:
                            dont_know=says_dont_know(answer))
     notices = list(grade.notices)
     for r in results:
-        if r.method == "llm":
+        if r.method == Method.LLM:
             notices.append(f"LLM 판정: '{r.keyword}' {r.deterministic_verdict} → {r.verdict} "
                            f"(근거: “{r.evidence}”)")
     return grade.model_copy(update={"keypoints": results, "score": tally.score, "grade": level,

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from interviewer.core.models import KeyPointResult
-from interviewer.core.verdicts import VERDICTS, Verdict
+from interviewer.core.verdicts import LABELS, VERDICTS, Method
 
-LABELS: tuple[Verdict, ...] = ("covered", "missing", "contradicted")  # the layer's classes, in this order
-SIGNAL_METHODS = ("lexical", "lexical+semantic", "semantic", "negation", "binding", "contradiction-claim")
+SIGNAL_METHODS = (Method.LEXICAL, Method.LEXICAL_SEMANTIC, Method.SEMANTIC, Method.NEGATION, Method.BINDING,
+                  Method.CONTRADICTION_CLAIM)
 FLOOR = 1e-4  # probabilities are read as logs; the floor keeps a confident zero finite
 
 

@@ -35,12 +35,13 @@ from interviewer.bank.cards import Bank
 from interviewer.core.clock import local_zone
 from interviewer.core.models import Card, Grade, KeyPoint, KeyPointResult
 from interviewer.core.records import SessionRecord, Turn, now
-from interviewer.core.verdicts import VERDICT_RANK
+from interviewer.core.verdicts import VERDICT_RANK, Method
 from interviewer.grading.grader import Tally
 from interviewer.history import progress
 from interviewer.history.sqlite import EventScope, History, Tx
 from interviewer.interview import planning, steps
 from interviewer.interview.commands import DONT_KNOW, chat_command, is_dont_know
+from interviewer.interview.events import TAKES_TEXT, Event
 from interviewer.interview.planning import Options
 from interviewer.interview.voice import TemplateVoice
 from interviewer.lang.phrasing import clue
@@ -50,7 +51,9 @@ from interviewer.reports.report import Report, build_report
 from interviewer.sandbox import Demo, Demos, run_program
 from interviewer.settings import DEFAULT_LEARN_AHEAD
 
-MAX_ANSWER_CHARS = 5_000  # longer pastes are cut here, with a notice (docs/usage.md "The interview")
+# An interview answer (chat or app) longer than this is cut here, with a notice, before it is graded
+# and kept; 5,000 characters are at most 20 KB of UTF-8, under the grader's own MAX_ANSWER_BYTES.
+MAX_ANSWER_CHARS = 5_000
 DEEPER_SCORE = 60  # an answer at least this good earns a deeper follow-up rather than a probe
 ASCII_TERM = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[- ][A-Za-z][A-Za-z0-9]*)*")
 
@@ -105,7 +108,7 @@ def merge_grades(card: Card, grades: list[Grade]) -> Grade:
 def all_missing(card: Card) -> Grade:
     """The grade of "I don't know": every key point missed, nothing guessed."""
     return Grade(card_id=card.id, score=0, grade=0, keypoints=[
-        KeyPointResult(keyword=kp.keyword, verdict="missing", method="dont_know", curated=kp.curated)
+        KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.DONT_KNOW, curated=kp.curated)
         for kp in card.keypoints])
 
 
@@ -222,8 +225,12 @@ class Interview:
     def message(self, text: str) -> steps.Step:
         """A chat line: a command (`/hint`, `/numpy CODE`, `/demo`, …) is its event, anything else an answer."""
         event, argument = chat_command(text)
-        handler = getattr(self, event)
-        return handler() if argument is None else handler(argument)
+        return self.on(event, argument or "")
+
+    def on(self, event: Event, text: str = "") -> steps.Step:
+        """Handle one event; the text goes to the events that take it."""
+        handler = HANDLERS[event]
+        return handler(self, text) if event in TAKES_TEXT else handler(self)
 
     @counted
     def answer(self, text: str) -> steps.Step:
@@ -524,3 +531,11 @@ class Interview:
         with self._writing() as tx:
             tx.llm_usage(self.session)
         return steps.Closing(self.llm.drain_notices(), prose, report)
+
+
+# Which method handles each event (`Interview.on`).
+HANDLERS: dict[Event, Callable[..., steps.Step]] = {
+    Event.ANSWER: Interview.answer, Event.MESSAGE: Interview.message, Event.HINT: Interview.hint,
+    Event.SKIP: Interview.skip, Event.DONT_KNOW: Interview.dont_know, Event.RUN_CODE: Interview.run_code,
+    Event.RUN_DEMO: Interview.run_demo, Event.FINISH: Interview.finish,
+}

@@ -22,10 +22,10 @@ from interviewer.history import progress
 from interviewer.history.sqlite import History
 from interviewer.interview import steps
 from interviewer.interview.engine import Deps, Interview
+from interviewer.interview.events import Event
 from interviewer.interview.planning import DEFAULT_QUESTIONS, Options
 
 LIVE_CAPACITY = 512  # interviews kept in memory; older ones are resumed from the store when needed
-TEXT_EVENTS = ("answer", "message")  # the events that take the candidate's text
 UNFINISHED_SHOWN = 30
 
 
@@ -104,15 +104,13 @@ class Sessions:
                           feedback_mode=feedback_mode, client=client, review=review)
         return self.start(options)[1]
 
-    def act(self, session_id: str | None, event: str, text: str = "") -> steps.Step:
+    def act(self, session_id: str | None, event: Event, text: str = "") -> steps.Step:
         """One event (`answer`, `message`, `hint`, `skip`, …) of the session, under its lock."""
         if not session_id:
             return steps.Step(None, [steps.NoInterview()])
         interview = self.live.get(session_id)
         with self._handling(interview):
-            if event in TEXT_EVENTS:
-                return getattr(interview, event)(text)
-            return getattr(interview, event)()
+            return interview.on(event, text)
 
     def resume(self, session_id: str, client: str) -> tuple[Interview, steps.Step]:
         if not may_see(self.history_store.session(session_id), client):

@@ -68,8 +68,8 @@ def _html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-def topic_tag(topic: str) -> str:
-    """An Anki tag: no spaces inside."""
+def anki_tag(topic: str) -> str:
+    """A topic as an Anki tag: no spaces inside (`bank.cards.topic_tag` is its `--topics` name)."""
     return "interviewer::" + "_".join(topic.split() or ["general"])
 
 
@@ -88,7 +88,7 @@ def flashcards(history: History, bank: Bank, learner: str, everything: bool = Fa
         out.append(Flashcard(guid=genanki.guid_for(k.card_id, k.keyword), card_id=k.card_id, keyword=k.keyword,
                              question=card.title, asks=kp.category or bank.topic_label(card.topic),
                              explanation=kp.explanation, evidence=k.best_evidence or "",
-                             reference=card.answer or "", tag=topic_tag(card.topic), due=k.due_at))
+                             reference=card.answer or "", tag=anki_tag(card.topic), due=k.due_at))
     return out
 
 

@@ -21,7 +21,7 @@ from interviewer.core.errors import UserError
 from interviewer.core.models import Card, Grade, KeyPointResult, Model, to_json
 from interviewer.core.records import SessionRecord, Turn
 from interviewer.core.scores import average, final_results
-from interviewer.core.verdicts import VERDICT_MARKS
+from interviewer.core.verdicts import STUDY_ORDER, VERDICT_MARKS, VERDICT_NOTES
 from interviewer.history.sqlite import History
 from interviewer.lang.phrasing import readable, shown
 from interviewer.reports.charts import korean_font, score_colour, svg_of
@@ -34,13 +34,10 @@ if TYPE_CHECKING:
 
 FORMATS = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Said beside a key point's mark where the mark alone would not tell it.
-VERDICT_NOTES = {"partial": "부분적으로 언급", "contradicted": "사실과 다른 설명"}
 NOT_FOUND = "답변에서 찾지 못했습니다"
 NO_REFERENCE = "이 질문에는 참고 답변이 없습니다."
 OUTCOME_LABELS = {"answered": "답변", "skipped": "건너뜀", "dont_know": "모르겠습니다", None: "미응답"}
 KIND_LABELS = {"main": "질문", "follow_up": "꼬리 질문", "probe": "보충 질문"}
-STUDY_ORDER = {"contradicted": 0, "missing": 1, "partial": 2}  # what to study first
 UNKNOWN_TOPIC = "unknown"
 
 
@@ -262,9 +259,10 @@ def summary_items(report: Report, commands: bool = True) -> list[tuple[str, str]
     s = report.summary
     score = f"{s.average_score}/100 (채점한 질문 {s.graded_cards}개)" if s.average_score is not None \
         else "채점된 답변 없음"
-    keywords = f"✓ {s.covered}개 · △ {s.partial}개 · ✗ {s.missed + s.contradicted}개"
+    mark = VERDICT_MARKS
+    keywords = f"{mark['covered']} {s.covered}개 · {mark['partial']} {s.partial}개 · {mark['missing']} {s.missed + s.contradicted}개"
     if s.contradicted:
-        keywords += f" (사실과 다른 설명 {s.contradicted}개)"
+        keywords += f" ({VERDICT_NOTES['contradicted']} {s.contradicted}개)"
     return [("상태", status_line(report, commands)), ("일시", _when(report)), ("평균 점수", score), ("키워드", keywords),
             ("답하지 않은 질문", f"건너뜀 {s.skipped} · 모르겠습니다 {s.dont_know} · 미응답 {s.unanswered}"),
             ("주제별 점수", " · ".join(f"{t.label} {t.average_score}" for t in s.topics) or "없음"),

@@ -29,6 +29,7 @@ import gradio as gr
 from interviewer.core.errors import UserError
 from interviewer.core.records import now, stamp
 from interviewer.interview.commands import DONT_KNOW
+from interviewer.interview.events import Event
 from interviewer.interview.planning import DEFAULT_QUESTIONS, FEEDBACK_MODES, MAX_QUESTIONS, topics_in_use
 from interviewer.interview.sessions import Sessions
 from interviewer.llm.calls import stream_drafts
@@ -62,9 +63,9 @@ REVIEW_HEADERS = ["언제", "복습 예정", "키워드", "질문", "상태", "�
 REVIEW_WINDOW_DAYS = 7  # the 기록 tab lists what is due now and this week
 # The buttons beside the answer box: the event each sends, its label, element id, and how the chat
 # shows the press.
-BUTTONS = (("hint", "힌트", "hint-btn", "💡 힌트"), ("skip", "건너뛰기", "skip-btn", "⏭ 건너뛰기"),
-           ("dont_know", DONT_KNOW, "dont-know-btn", DONT_KNOW), ("run_demo", "예시 실행", "demo-btn", "🧪 예시 실행"),
-           ("finish", "종료", "finish-btn", "⏹ 종료"))
+BUTTONS = ((Event.HINT, "힌트", "hint-btn", "💡 힌트"), (Event.SKIP, "건너뛰기", "skip-btn", "⏭ 건너뛰기"),
+           (Event.DONT_KNOW, DONT_KNOW, "dont-know-btn", DONT_KNOW),
+           (Event.RUN_DEMO, "예시 실행", "demo-btn", "🧪 예시 실행"), (Event.FINISH, "종료", "finish-btn", "⏹ 종료"))
 
 
 @dataclass
@@ -204,7 +205,7 @@ def _interview_controls(rt: Runtime) -> SimpleNamespace:
                            lines=3, elem_id="answer-box")
     with gr.Row():
         ui.send = gr.Button("보내기", variant="primary", elem_id="send-btn")
-        ui.buttons = {event: gr.Button(label, variant="stop" if event == "finish" else "secondary", elem_id=elem_id)
+        ui.buttons = {event: gr.Button(label, variant="stop" if event == Event.FINISH else "secondary", elem_id=elem_id)
                       for event, label, elem_id, _ in BUTTONS}
     return ui
 
@@ -254,8 +255,8 @@ def _wire_interview(demo: Any, sessions: Sessions, files: ServedFiles, session: 
             return _say(chat, _warn(exc)), None
         return [presenter.chat_turn(presenter.say(step))], step.session_id
 
-    def run(event: str, sid: str | None, chat: list, text: str, shown: str | None) -> Generator[list, None, None]:
-        keep = text if event == "hint" else ""  # a hint must not wipe a half-written answer
+    def run(event: Event, sid: str | None, chat: list, text: str, shown: str | None) -> Generator[list, None, None]:
+        keep = text if event == Event.HINT else ""  # a hint must not wipe a half-written answer
         try:
             # While the LLM writes, its draft is the last bubble; the validated reply replaces it.
             step = yield from stream_drafts(lambda: sessions.act(sid, event, text),
@@ -267,9 +268,9 @@ def _wire_interview(demo: Any, sessions: Sessions, files: ServedFiles, session: 
         yield [_say(chat, presenter.say(step), shown, files.figures(step.run)), sid, keep, *report]
 
     def on_message(sid: str | None, chat: list, text: str) -> Generator[list, None, None]:
-        yield from run("message", sid, chat, text, presenter.shown_answer(text))
+        yield from run(Event.MESSAGE, sid, chat, text, presenter.shown_answer(text))
 
-    def button(event: str, shown: str) -> Callable[[str | None, list, str], Generator[list, None, None]]:
+    def button(event: Event, shown: str) -> Callable[[str | None, list, str], Generator[list, None, None]]:
         def on_press(sid: str | None, chat: list, text: str) -> Generator[list, None, None]:
             yield from run(event, sid, chat, text, shown)
         return on_press
@@ -352,14 +353,14 @@ def _api_endpoints(sessions: Sessions, session: Any) -> None:
 
     def api_answer(text: str | None, sid: str | None) -> tuple:
         try:
-            return presenter.answer_api(sessions.act(sid, "answer", text or "")), sid
+            return presenter.answer_api(sessions.act(sid, Event.ANSWER, text or "")), sid
         except UserError as exc:
             raise _refused(exc) from None
 
     def api_finish(sid: str | None) -> tuple:
         try:
             if sid:
-                sessions.act(sid, "finish")
+                sessions.act(sid, Event.FINISH)
             return presenter.finish_api(sid, sessions.interview(sid) if sid else None), sid
         except UserError as exc:
             raise _refused(exc) from None

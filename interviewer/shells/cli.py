@@ -18,6 +18,7 @@ from interviewer import __version__
 from interviewer.core.errors import UserError
 from interviewer.core.models import Grade, to_json
 from interviewer.core.verdicts import VERDICT_MARKS
+from interviewer.interview.events import Event
 from interviewer.interview.planning import (
     DEFAULT_MAX_FOLLOW_UPS,
     DEFAULT_QUESTIONS,
@@ -181,7 +182,7 @@ def cmd_chat(args: argparse.Namespace, rt: Runtime) -> int:
             if line.strip() == "/help":
                 print(CHAT_HELP)
                 continue
-            step = sessions.act(interview.session.id, "message", line)
+            step = sessions.act(interview.session.id, Event.MESSAGE, line)
             print()
             show(say(step, "terminal"))
             print(saved_figures(step, rt), end="", flush=True)
@@ -420,8 +421,8 @@ def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
         Outcome,
         compare_judge,
         evaluate,
+        format_accuracy,
         format_comparison,
-        format_report,
         read_examples,
     )
 
@@ -434,7 +435,7 @@ def cmd_eval(args: argparse.Namespace, rt: Runtime) -> int:
         if args.json:
             print_json(report.as_dict())
         else:
-            print(format_report(report))
+            print(format_accuracy(report))
         return 0
     judge = rt.grader
     judged = [Outcome(ex, judge.grade(card, ex.answer)) for ex, card in zip(examples, cards, strict=True)]

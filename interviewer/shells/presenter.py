@@ -18,6 +18,7 @@ from interviewer.bank.cards import Bank
 from interviewer.core.clock import day, minutes
 from interviewer.core.models import Card, Grade
 from interviewer.core.records import KeywordState, SessionRecord, Turn
+from interviewer.core.verdicts import VERDICT_WORDS
 from interviewer.history.progress import ReviewItem, SessionLine
 from interviewer.interview import steps
 from interviewer.interview.engine import DEEPER_SCORE, clip_answer
@@ -336,7 +337,6 @@ class ReviewRow:
 
 
 STATE_WORDS = {"learning": "학습 중", "review": "복습", "relearning": "재학습"}
-VERDICT_WORDS = {"covered": "맞힘", "partial": "부분", "missing": "누락", "contradicted": "반대로 답함"}
 
 
 def session_rows(lines: list[SessionLine], zone: tzinfo) -> list[SessionRow]:

@@ -16,8 +16,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from interviewer.bank.cards import load_bank
+from interviewer.core.verdicts import LABELS
 from interviewer.grading.crossencoder import keypoint_text, load
-from interviewer.grading.evaluation import LABELS, cohen_kappa, read_examples
+from interviewer.grading.evaluation import cohen_kappa, read_examples
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 

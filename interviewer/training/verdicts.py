@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from interviewer.core.verdicts import LABELS, as_label
 from interviewer.grading.crossencoder import FILES, GradingModel, load_encoder, sha256, softmax
-from interviewer.grading.evaluation import LABELS as HUMAN_LABELS
-from interviewer.grading.evaluation import as_label, cohen_kappa, read_examples
+from interviewer.grading.evaluation import cohen_kappa, read_examples
 from interviewer.grading.grader import Grader, final_verdict
-from interviewer.grading.verdict_layer import LABELS, N_FEATURES, Signals, VerdictLayer, features
+from interviewer.grading.verdict_layer import N_FEATURES, Signals, VerdictLayer, features
 from interviewer.runtime import Runtime
 from interviewer.settings import Settings
 from interviewer.training.pairs import ROOT, TRAINING, log, split_names
@@ -73,7 +73,7 @@ def agreement(humans: list[str], predicted: list[str]) -> dict:
     tp = sum(h == p == "covered" for h, p in zip(humans, predicted, strict=True))
     return {"n": len(humans), "covered_precision": round(tp / max(1, predicted.count("covered")), 3),
             "covered_recall": round(tp / max(1, humans.count("covered")), 3),
-            "kappa": round(cohen_kappa(humans, predicted, HUMAN_LABELS), 3)}
+            "kappa": round(cohen_kappa(humans, predicted, LABELS), 3)}
 
 
 def fit_layer(out: Path, work: Path) -> dict:
