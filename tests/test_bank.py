@@ -96,9 +96,9 @@ def test_cards_without_keywords_are_gradable_only_with_curated_key_points(bank):
     debugging = bank.get("framework-debugging")
     assert debugging.keywords == []
     assert debugging.gradable == bool(debugging.keypoints)
-    assert all(kp.curated for kp in debugging.keypoints)
+    assert all(kp.added for kp in debugging.keypoints)
     for card in bank.cards:
-        seed = [kp.keyword for kp in card.keypoints if not kp.curated]
+        seed = [kp.keyword for kp in card.keypoints if not kp.added]
         assert seed == card.keywords  # seed keywords first, in order, never altered
 
 

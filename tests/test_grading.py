@@ -47,7 +47,7 @@ def test_every_seed_keyword_appears_once_under_its_verbatim_text(grader_rt):
         if not card.gradable:
             continue
         result = grade(grader_rt, card.id, "잘 모르겠지만 학습이 잘 되게 하는 방법인 것 같습니다.")
-        seed = [kp.keyword for kp in result.keypoints if not kp.curated]
+        seed = [kp.keyword for kp in result.keypoints if not kp.added]
         assert seed == card.keywords
 
 

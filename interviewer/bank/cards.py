@@ -301,7 +301,7 @@ def _keypoint(keyword: str, curated: bool, entry: dict, automatic: KeyPoint | No
     """A key point from its curation entry, over the automatic model of the same keyword: what the
     entry gives wins; without curated `terms` the key point stays a learned one."""
     if automatic is not None and not entry.get("terms"):
-        fields = {**automatic.model_dump(exclude={"keyword", "source", "curated"}), "source": entry.get("source", "automatic")}
+        fields = {**automatic.model_dump(exclude={"keyword", "source", "added"}), "source": entry.get("source", "automatic")}
     else:
         fields = {"explanation": explanation_for(keyword, answer) if not curated else "",
                   "source": entry.get("source", "curated")}
@@ -310,7 +310,7 @@ def _keypoint(keyword: str, curated: bool, entry: dict, automatic: KeyPoint | No
             fields[name] = entry[name]
     if entry.get("terms"):
         fields["terms"] = [[str(t) for t in group] for group in entry["terms"]]
-    return KeyPoint(keyword=keyword, curated=curated, **fields)
+    return KeyPoint(keyword=keyword, added=curated, **fields)
 
 
 def glossed(keyword: str, glossary: Glossary) -> str:

@@ -46,7 +46,7 @@ class DraftSummary:
 def entry_of(kp: KeyPoint) -> dict:
     """A key point as a curation entry; empty fields left out, so the draft reads short."""
     entry: dict = {"keyword": kp.keyword}
-    if kp.curated:
+    if kp.added:
         entry["curated"] = True
     for name in ("category", "explanation", "terms", "claims", "contradictions"):
         value = getattr(kp, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from interviewer.core.verdicts import Method, Verdict
 
@@ -35,10 +35,11 @@ class Binding(Model):
 
 
 class KeyPoint(Model):
-    """One thing a good answer should say: a seed keyword, or a curated addition."""
+    """One thing a good answer should say: a seed keyword, or one a curation file adds (`added`; the
+    file marks it `curated: true`). Whether it was reviewed is `source`, another thing."""
 
     keyword: str
-    curated: bool = False
+    added: bool = False
     label: str = ""  # how people read it (curation's `label`); the keyword cleaned when empty
     category: str = ""
     explanation: str = ""
@@ -79,7 +80,7 @@ class Card(Model):
 
     def summary(self) -> dict:
         """The `cards --json` contract: seed keywords verbatim, then curated key points."""
-        extra = [kp.keyword for kp in self.keypoints if kp.curated]
+        extra = [kp.keyword for kp in self.keypoints if kp.added]
         return {
             "id": self.id,
             "title": self.title,
@@ -98,7 +99,8 @@ class KeyPointResult(Model):
     evidence: str | None = None
     similarity: float | None = None
     method: Method = Method.NONE
-    curated: bool = False
+    # An added key point's result. Its JSON key stays `curated` (`grade --json`, stored grades).
+    added: bool = Field(default=False, validation_alias=AliasChoices("added", "curated"), serialization_alias="curated")
     # Set when an LLM judge's verdict replaced the grader's (method `llm`): the grader's own verdict.
     deterministic_verdict: Verdict | None = None
 
@@ -117,8 +119,8 @@ M = TypeVar("M", bound=BaseModel)
 
 def to_json(obj: BaseModel | list[BaseModel], **kwargs) -> str:
     if isinstance(obj, list):
-        return json.dumps([o.model_dump(mode="json") for o in obj], ensure_ascii=False, **kwargs)
-    return json.dumps(obj.model_dump(mode="json"), ensure_ascii=False, **kwargs)
+        return json.dumps([o.model_dump(mode="json", by_alias=True) for o in obj], ensure_ascii=False, **kwargs)
+    return json.dumps(obj.model_dump(mode="json", by_alias=True), ensure_ascii=False, **kwargs)
 
 
 def from_json(cls: type[M], text: str) -> M:

@@ -45,7 +45,7 @@ class Outcome:
 
     def scored(self) -> list[KeyPointResult]:
         """The key points the figures count: the seed ones, or the curated ones on a card without seed keywords."""
-        seed = [kp for kp in self.predicted.keypoints if not kp.curated]
+        seed = [kp for kp in self.predicted.keypoints if not kp.added]
         return seed or self.predicted.keypoints
 
 

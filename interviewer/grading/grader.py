@@ -487,7 +487,7 @@ class Grader:
         return float(np.max((similarity - background)[on_topic])) if on_topic.any() else -1.0
 
     def _empty_grade(self, card: Card, notices: list[str]) -> Grade:
-        results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.NONE, curated=kp.curated)
+        results = [KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.NONE, added=kp.added)
                    for kp in card.keypoints]
         return Grade(card_id=card.id, score=0, grade=0, keypoints=results, notices=notices)
 
@@ -520,7 +520,7 @@ def final_verdict(signals: Signals, probabilities: dict[str, float], nearest: st
     same = analysis.evidence is not None and (analysis.verdict == verdict or {verdict, analysis.verdict} <= CREDITED)
     evidence = None if verdict == "missing" else analysis.evidence if same else nearest
     return KeyPointResult(keyword=analysis.keyword, verdict=verdict, evidence=evidence,
-                          similarity=analysis.similarity, method=Method.MODEL, curated=analysis.curated)
+                          similarity=analysis.similarity, method=Method.MODEL, added=analysis.added)
 
 
 @dataclass(frozen=True)
@@ -533,7 +533,7 @@ class Tally:
 
     @classmethod
     def of(cls, results: list[KeyPointResult]) -> Tally:
-        counted = [r for r in results if not r.curated] or results
+        counted = [r for r in results if not r.added] or results
         if not counted:
             return cls(0.0, 0, 0)
         return cls(sum(VERDICT_CREDIT[r.verdict] for r in counted) / len(counted),
@@ -572,7 +572,7 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
     def result(verdict: Verdict, ev: ClauseEvidence | None, method: Method) -> KeyPointResult:
         return KeyPointResult(keyword=kp.keyword, verdict=verdict, evidence=ev.segment.text if ev else None,
                               similarity=round(ev.similarity, 4) if ev else None, method=method,
-                              curated=kp.curated)
+                              added=kp.added)
 
     t = thresholds
 
@@ -618,7 +618,7 @@ def decide(kp: KeyPoint, evidence: list[ClauseEvidence], thresholds: Thresholds 
     best = max(evidence, key=lambda e: e.margin, default=None)
     return KeyPointResult(keyword=kp.keyword, verdict="missing", evidence=None,
                           similarity=round(best.similarity, 4) if best else None, method=Method.NONE,
-                          curated=kp.curated)
+                          added=kp.added)
 
 
 def last_start(pairs: list[tuple[ClauseEvidence, Method]]) -> int:

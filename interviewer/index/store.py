@@ -113,7 +113,7 @@ def keypoint_docs(cards: list[Card], glossary: Glossary) -> list[IndexDoc]:
                 doc_id = _doc_id(card.id, kp.keyword, role, text)
                 docs[doc_id] = IndexDoc(id=doc_id, text=text, parts=(text,), metadata={
                     "card_id": card.id, "keyword": kp.keyword, "kp_index": index, "role": role,
-                    "curated": kp.curated})
+                    "added": kp.added})
     return list(docs.values())
 
 

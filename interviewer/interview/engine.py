@@ -108,7 +108,7 @@ def merge_grades(card: Card, grades: list[Grade]) -> Grade:
 def all_missing(card: Card) -> Grade:
     """The grade of "I don't know": every key point missed, nothing guessed."""
     return Grade(card_id=card.id, score=0, grade=0, keypoints=[
-        KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.DONT_KNOW, curated=kp.curated)
+        KeyPointResult(keyword=kp.keyword, verdict="missing", method=Method.DONT_KNOW, added=kp.added)
         for kp in card.keypoints])
 
 

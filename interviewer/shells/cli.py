@@ -408,7 +408,7 @@ def format_grade(grade: Grade) -> str:
     lines = [f"{grade.card_id}: {grade.score}점 (등급 {grade.grade}/4)"]
     for kp in grade.keypoints:
         evidence = f" — “{kp.evidence}”" if kp.evidence else ""
-        extra = " (보충)" if kp.curated else ""
+        extra = " (보충)" if kp.added else ""
         lines.append(f"  {VERDICT_MARKS[kp.verdict]} {kp.keyword}{extra}: {kp.verdict}{evidence}")
     lines += [f"  ※ {notice}" for notice in grade.notices]
     return "\n".join(lines)

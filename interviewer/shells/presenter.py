@@ -253,7 +253,7 @@ def resume_api(step: steps.Step) -> dict:
 def answer_api(step: steps.Step) -> dict:
     """The `/answer` contract: what the answer got and the question now waiting."""
     return {"session_id": step.session_id, "message": say(step),
-            "grade": step.grade.model_dump(mode="json") if step.grade else None,
+            "grade": step.grade.model_dump(mode="json", by_alias=True) if step.grade else None,
             "next": question_api(step.waiting), "finished": step.finished}
 
 
@@ -263,7 +263,7 @@ def finish_api(session_id: str | None, interview: Interview | None) -> dict:
         return {"session_id": None, "report_markdown": NO_INTERVIEW, "report_json": None}
     report = interview.report()
     return {"session_id": session_id, "report_markdown": to_markdown(report, commands=False),
-            "report_json": report.model_dump(mode="json")}
+            "report_json": report.model_dump(mode="json", by_alias=True)}
 
 
 def chat_turn(text: str, files: list[Path] | None = None) -> dict:
