@@ -169,7 +169,7 @@ def test_resume_rebuilds_the_interview_from_the_store(deps: Deps, indexed_runtim
     interview, _ = start(deps, n_questions=2, max_follow_ups=0)
     interview.answer(reference_for(deps, interview))
     interview.hint()
-    fresh = Deps.from_runtime(Runtime(Settings.from_env()))  # as a restarted process would
+    fresh = Runtime(Settings.from_env()).interview_deps()  # as a restarted process would
     resumed = Interview.resume(fresh, interview.session.id)
     assert resumed.current.id == interview.current.id and resumed.current.hints_used == 1
     assert [t.answer for t in resumed.turns] == [t.answer for t in interview.turns]
