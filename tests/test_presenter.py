@@ -117,7 +117,7 @@ def test_the_app_names_no_terminal_command():
 def test_the_answer_api_is_built_from_the_step():
     step = steps.Step("s", [steps.Feedback(GRADE, None, CARD), steps.Question(TURN)], waiting=TURN, grade=GRADE)
     api = answer_api(step)
-    assert api == {"session_id": "s", "message": say(step), "grade": GRADE.model_dump(mode="json"),
+    assert api == {"session_id": "s", "message": say(step), "grade": GRADE.model_dump(mode="json", by_alias=True),
                    "next": {"card_id": "dropout", "question": TURN.question, "follow_up": True}, "finished": False}
 
 
@@ -128,7 +128,7 @@ def test_a_long_answer_is_shown_as_it_was_graded():
 
 def test_an_english_keyword_is_labelled_with_its_korean_term(indexed_runtime):
     bank = indexed_runtime.bank
-    shown = {kp.keyword: shown(kp) for card in bank.cards for kp in card.keypoints}
-    assert shown["Neural network"] == "신경망 (Neural network)" and shown["He init"] == "He 초기화 (He init)"
-    assert shown["선형 to 비선형"] == "선형 → 비선형" and shown["데이터 양 늘리기"] == "데이터 양 늘리기"
+    labels = {kp.keyword: shown(kp) for card in bank.cards for kp in card.keypoints}
+    assert labels["Neural network"] == "신경망 (Neural network)" and labels["He init"] == "He 초기화 (He init)"
+    assert labels["선형 to 비선형"] == "선형 → 비선형" and labels["데이터 양 늘리기"] == "데이터 양 늘리기"
     assert all(card.summary()["keywords"][:len(card.keywords)] == card.keywords for card in bank.cards)  # JSON: verbatim
