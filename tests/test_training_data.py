@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from interviewer.bank.cards import load_bank
-from interviewer.training.pairs import LABELS, bank_pairs
+from interviewer.training.pairs import ENCODER_CLASSES, bank_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -70,7 +70,7 @@ def test_labelled_answers_match_their_bank(bank):
         card = cards[row["card_id"]]
         assert card.gradable
         assert set(row["labels"]) == {kp.keyword for kp in card.keypoints}
-        assert set(row["labels"].values()) <= set(LABELS)
+        assert set(row["labels"].values()) <= set(ENCODER_CLASSES)
         assert row["kind"] in KINDS and 0 <= row["grade"] <= 4
         assert row.get("twin_of") is None or row["twin_of"] in ids
 

@@ -30,7 +30,7 @@ from interviewer.training.perturb import card_names, flip, negate, restate, swap
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE = ROOT / "knowledge"
 TRAINING = KNOWLEDGE / "training"
-LABELS = ("missing", "covered", "contradicted")  # the model's classes, in this order
+ENCODER_CLASSES = ("missing", "covered", "contradicted")  # the cross-encoder head's classes, in its output order
 OTHER_CARD_NEGATIVES = 3  # clauses of other cards in the same bank, per key point
 
 
@@ -41,7 +41,7 @@ class Pair:
     keyword: str
     left: str    # the key point as the model reads it
     right: str   # an answer, or a clause standing in for one
-    label: str   # one of LABELS
+    label: str   # one of ENCODER_CLASSES
     origin: str  # labelled:<kind> | reference | sibling | other-card | name-only | negated | flipped | swapped
 
     def as_json(self) -> str:

